@@ -17,7 +17,7 @@ install: $(BIN)/python
 $(MELTANO):
 	$(PY) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/pip install -q --upgrade pip
-	$(MELTANO_VENV)/bin/pip install -q 'meltano>=3.5,<5'
+	$(MELTANO_VENV)/bin/pip install -q 'meltano>=4.4,<4.5'
 
 meltano: install $(MELTANO)
 	$(MELTANO) install

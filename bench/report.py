@@ -1,0 +1,254 @@
+"""Markdown tables of a benchmark run, and the targets of issue #6 checked against them.
+
+The generated block replaces what lies between the two markers in docs/benchmarks.md; the method text
+around it is written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .measure import Run
+from .scenarios import Section
+
+BEGIN = "<!-- bench:results:begin -->"
+END = "<!-- bench:results:end -->"
+OURS = ("tap", "core.")
+
+
+def is_ours(client: str) -> bool:
+    return client.startswith(OURS)
+
+
+def _n(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def outcome(run: Run) -> str:
+    verdict = run.result.get("verdict", "")
+    if run.error:
+        short = run.error.split("\n")[0][:160].replace("|", "/")
+        return f"**failed**: {short}" + (f" ({verdict})" if verdict and verdict != "exact" else "")
+    if verdict and verdict != "exact":
+        return f"**wrong data**: {verdict}"
+    return "exact"
+
+
+def correct(run: Run) -> bool:
+    return outcome(run) == "exact"
+
+
+def read_table(section: Section) -> list[str]:
+    head = [
+        "client",
+        "result",
+        "HTTP requests",
+        "rows/request",
+        "server time s (× ideal)",
+        "503",
+        "429",
+        "virtual wall s (× bound)",
+        "real wall s",
+        "peak RSS MB",
+        "client CPU s",
+    ]
+    rows = []
+    for run in section.runs:
+        ideal = f" ({run.server_s / section.ideal_s:.2f})" if section.ideal_s else ""
+        bound = f" ({run.virtual_s / section.bound_s:.2f})" if section.bound_s else ""
+        rows.append(
+            [
+                f"`{run.client}`",
+                outcome(run),
+                _n(run.requests),
+                _n(run.rows_per_request),
+                _n(run.server_s, 1) + ideal,
+                _n(run.refused_503),
+                _n(run.refused_429),
+                _n(run.virtual_s, 1) + bound,
+                _n(run.real_s, 1),
+                _n(run.maxrss_mb),
+                _n(run.cpu_s, 1),
+            ]
+        )
+    return _table(head, rows)
+
+
+def write_table(section: Section) -> list[str]:
+    head = [
+        "client",
+        "result",
+        "HTTP requests",
+        "records/request",
+        "server time s",
+        "503",
+        "429",
+        "virtual wall s",
+        "failures",
+        "duplicates",
+        "peak RSS MB",
+    ]
+    rows = []
+    for run in section.runs:
+        written = run.result.get("written", 0)
+        result = (
+            outcome(run)
+            if run.error
+            else ("all written" if not run.result.get("failures") else "**incomplete**")
+        )
+        rows.append(
+            [
+                f"`{run.client}`",
+                result,
+                _n(run.requests),
+                _n(written / run.requests if run.requests else 0, 1),
+                _n(run.server_s, 1),
+                _n(run.refused_503),
+                _n(run.refused_429),
+                _n(run.virtual_s, 1),
+                _n(run.result.get("failures", 0)),
+                _n(run.result.get("duplicates", 0)),
+                _n(run.maxrss_mb),
+            ]
+        )
+    return _table(head, rows)
+
+
+def section_lines(section: Section, kind: str) -> list[str]:
+    lines = [f"### {section.title}", ""]
+    facts = [f"speed factor F = {section.speed:g}"]
+    if section.ideal_s:
+        facts.append(f"ideal plan {section.ideal_s:,.1f} s of server time")
+        facts.append(
+            f"operating-time bound {section.bound_s:,.1f} s"
+            + ("" if section.ideal_s > 480 else " (does not bind: the ideal plan fits one 480 s window)")
+        )
+    lines += ["; ".join(facts) + ".", ""]
+    lines += read_table(section) if kind == "read" else write_table(section)
+    lines += [""] + [f"- {note}" for note in section.notes] + ([""] if section.notes else [])
+    return lines
+
+
+# ---- targets ------------------------------------------------------------------------------------------
+def _fastest_peer(section: Section) -> Run | None:
+    good = [r for r in section.runs if not is_ours(r.client) and correct(r)]
+    return min(good, key=lambda r: r.virtual_s, default=None)
+
+
+def read_targets(section: Section) -> list[list[str]]:
+    rows: list[list[str]] = []
+    big = section.size >= 100_000
+    peer = _fastest_peer(section)
+    binds = section.ideal_s > 480
+    for run in (r for r in section.runs if is_ours(r.client)):
+        name = f"{section.size:,} / `{run.client}`"
+        rows.append([name, "exactly the seeded records", outcome(run), _ok(correct(run))])
+        rows.append(
+            [
+                name,
+                "zero 503 and 429",
+                f"{run.refused_503} / {run.refused_429}",
+                _ok(run.refused_503 == run.refused_429 == 0),
+            ]
+        )
+        if big:
+            ratio = run.server_s / section.ideal_s if section.ideal_s else 0
+            rows.append([name, "server time ≤ 1.05 × ideal", f"{ratio:.3f}", _ok(ratio <= 1.05)])
+            rows.append(
+                [name, "≥ 2,400 rows/request", _n(run.rows_per_request), _ok(run.rows_per_request >= 2400)]
+            )
+            if peer is not None:
+                ratio = run.virtual_s / peer.virtual_s
+                rows.append(
+                    [
+                        name,
+                        f"virtual wall ≤ 0.5 × fastest correct peer (`{peer.client}`)",
+                        f"{ratio:.2f}",
+                        _ok(ratio <= 0.5),
+                    ]
+                )
+            else:
+                rows.append(
+                    [
+                        name,
+                        "virtual wall ≤ 0.5 × fastest correct peer",
+                        "no peer finished correctly",
+                        "met (no correct peer)",
+                    ]
+                )
+            if binds:
+                ratio = run.virtual_s / section.bound_s
+                rows.append(
+                    [name, "virtual wall ≤ 1.1 × operating-time bound", f"{ratio:.2f}", _ok(ratio <= 1.1)]
+                )
+        if section.size >= 1_000_000:
+            rows.append([name, "peak memory < 250 MB", f"{run.maxrss_mb:,.0f} MB", _ok(run.maxrss_mb < 250)])
+    return rows
+
+
+def write_targets(section: Section) -> list[list[str]]:
+    rows = []
+    for run in (r for r in section.runs if is_ours(r.client)):
+        name = f"{section.title} / `{run.client}`"
+        per = run.result.get("written", 0) / run.requests if run.requests else 0
+        rows.append([name, "50 records per request", f"{per:.1f}", _ok(per >= 45)])
+        rows.append(
+            [
+                name,
+                "zero duplicates",
+                str(run.result.get("duplicates", 0)),
+                _ok(not run.result.get("duplicates")),
+            ]
+        )
+        rows.append(
+            [
+                name,
+                "zero 503 and 429",
+                f"{run.refused_503} / {run.refused_429}",
+                _ok(run.refused_503 == run.refused_429 == 0),
+            ]
+        )
+    return rows
+
+
+def _ok(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def render(results: dict[str, Any], reads: list[Section], writes: list[Section], extra: list[str]) -> str:
+    lines = [
+        BEGIN,
+        "",
+        f"Generated by `{results['command']}` on {results['date']} "
+        f"({results['machine']}); total real time {results['elapsed_s'] / 60:.1f} min.",
+        "",
+    ]
+    targets: list[list[str]] = []
+    for section in reads:
+        lines += section_lines(section, "read")
+        targets += read_targets(section)
+    for section in writes:
+        lines += section_lines(section, "write")
+        targets += write_targets(section)
+    lines += extra
+    if targets:
+        lines += ["### Targets", ""] + _table(["run", "target", "measured", "status"], targets) + [""]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_report(doc: Path, block: str) -> None:
+    text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text = text.rstrip() + f"\n\n## Results\n\n{BEGIN}\n{END}\n"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    doc.write_text(pattern.sub(lambda _: block, text, count=1))

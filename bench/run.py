@@ -1,0 +1,162 @@
+"""`make bench`: every comparison of issue #6 in one run, written into docs/benchmarks.md.
+
+python -m bench.run                        # 10,000 / 100,000 / 1,000,000 deals, writes, sync, overhead
+python -m bench.run --sizes 10000,100000   # the quick run
+python -m bench.run --only reads --clients core.as_list_fast,b24pysdk.as_list_fast
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .measure import REPO
+from .report import render, write_report
+from .scenarios import Section, overhead_lines, read_section, sync_section, write_section
+
+READ_CLIENTS = (
+    "tap (RECORD)",
+    "tap (BATCH parquet)",
+    "core.as_list_fast",
+    "core.as_list_fast(parallel)",
+    "b24pysdk.as_list_fast",
+    "b24pysdk.as_list",
+    "fast_bitrix24.get_all",
+)
+WRITE_CLIENTS = ("target-bitrix24", "b24pysdk.call_batches", "fast_bitrix24.call")
+SYNC_CLIENTS = (
+    "tap (RECORD)",
+    "core.as_list_fast(parallel)",
+    "b24pysdk.as_list_fast",
+    "fast_bitrix24.get_all",
+)
+SYNC_ENTITIES = ("deal", "contact", "company", "lead", "activity")
+PARTS = ("reads", "sync", "writes", "overhead")
+
+
+def default_speed(size: int) -> float:
+    """Portal seconds per real second. Low enough that real CPU time (scaled by F like everything else)
+    stays small next to simulated server time; higher for a million rows to keep the run bounded."""
+    return 10.0 if size <= 100_000 else 25.0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="deal counts of the bulk reads")
+    parser.add_argument("--speed", type=float, default=None, help="speed factor F (default: by size)")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"parts to run, of {','.join(PARTS)}")
+    parser.add_argument("--clients", default=None, help="read/write clients to run (default: all)")
+    parser.add_argument("--writes", type=int, default=10_000, help="records per write comparison")
+    parser.add_argument("--sync-size", type=int, default=100_000, help="records per stream in the full sync")
+    parser.add_argument("--overhead-size", type=int, default=50_000, help="deals in the tap overhead run")
+    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    parser.add_argument("--json", default=str(REPO / "bench" / "results.json"))
+    return parser.parse_args(argv)
+
+
+def _clients(args: argparse.Namespace, known: Sequence[str]) -> list[str]:
+    if not args.clients:
+        return list(known)
+    wanted = [c.strip() for c in args.clients.split(",")]
+    return [c for c in known if c in wanted]
+
+
+def run_reads(args: argparse.Namespace, log: Path) -> list[Section]:
+    from bitrix24_sandbox import Sandbox
+
+    sections = []
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        speed = args.speed or default_speed(size)
+        _say(f"seeding {size:,} deals")
+        with Sandbox(seed={"deals": size}, speed=speed, plan="standard") as sb:
+            section = read_section(sb, "deal", _clients(args, READ_CLIENTS), speed, log)
+        sections.append(section)
+        _say_section(section)
+    return sections
+
+
+def run_writes(args: argparse.Namespace, log: Path) -> list[Section]:
+    from bitrix24_sandbox import Sandbox
+
+    speed = args.speed or 10.0
+    sections = []
+    with Sandbox(seed={"deals": 4 * args.writes}, speed=speed, plan="standard") as sb:
+        for op in ("update", "upsert"):
+            section = write_section(sb, op, args.writes, _clients(args, WRITE_CLIENTS), speed, log)
+            sections.append(section)
+            _say_section(section)
+    return sections
+
+
+def run_sync(args: argparse.Namespace, log: Path) -> list[Section]:
+    from bitrix24_sandbox import Sandbox
+
+    speed = args.speed or default_speed(args.sync_size)
+    n = args.sync_size
+    seed = {"deals": n, "contacts": n, "companies": n // 2, "leads": n, "activities": n}
+    _say(f"seeding {seed}")
+    with Sandbox(seed=seed, speed=speed, plan="standard") as sb:
+        section = sync_section(sb, SYNC_ENTITIES, _clients(args, SYNC_CLIENTS), speed, log)
+    _say_section(section)
+    return [section]
+
+
+def run_overhead(args: argparse.Namespace, log: Path) -> list[str]:
+    from bitrix24_sandbox import Sandbox
+
+    speed = 1e6  # no limits: the bucket, the budget and simulated server time all vanish
+    with Sandbox(
+        seed={"deals": args.overhead_size}, speed=speed, plan="unlimited", operating_limit=1e12
+    ) as sb:
+        return overhead_lines(sb, speed, args.overhead_size, log)
+
+
+def _say(text: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {text}", file=sys.stderr, flush=True)
+
+
+def _say_section(section: Section) -> None:
+    for run in section.runs:
+        _say(
+            f"{section.title} | {run.client}: {run.result.get('verdict') or run.error or 'done'}; "
+            f"{run.requests} requests, server {run.server_s:.0f} s, virtual {run.virtual_s:.0f} s, "
+            f"real {run.real_s:.1f} s, {run.maxrss_mb:.0f} MB, 503/429 {run.refused_503}/{run.refused_429}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    parts = {p.strip() for p in args.only.split(",")}
+    started = time.monotonic()
+    log = REPO / "bench" / "bench.log"
+    log.write_text("")
+    reads = run_reads(args, log) if "reads" in parts else []
+    reads += run_sync(args, log) if "sync" in parts else []
+    writes = run_writes(args, log) if "writes" in parts else []
+    extra: list[str] = run_overhead(args, log) if "overhead" in parts else []
+    results: dict[str, Any] = {
+        "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "elapsed_s": time.monotonic() - started,
+    }
+    Path(args.json).write_text(
+        json.dumps(
+            {**results, "reads": [s.as_dict() for s in reads], "writes": [s.as_dict() for s in writes]},
+            indent=1,
+        )
+    )
+    write_report(Path(args.out), render(results, reads, writes, extra))
+    _say(f"done in {results['elapsed_s'] / 60:.1f} min; report in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

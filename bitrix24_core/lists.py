@@ -1,0 +1,544 @@
+"""List strategies: every page of a list (``as_list``) and the streaming ID-cursor read (``as_list_fast``).
+
+The fast read follows the documented export recipe (docs settings/performance/huge-data.md): order by
+ID, ``start=-1`` (no COUNT), filter ``>ID`` = the last ID seen. Inside one ``batch`` the pages are
+chained: command k filters ``>ID`` on ``$result[k-1][49][ID]`` (crm.item: ``$result[k-1][items][49][id]``),
+so one HTTP call returns up to 50 x 50 rows. The pitfalls other SDKs fell into, and what is done here:
+
+- A reference past the end of a short page resolves, on the real server, to the deepest node that
+  exists (the whole page): that command's filter is junk. So a page shorter than 50 ends the read and
+  the results of every later command are dropped unread (their errors too).
+- Junk commands still cost server time, so each batch holds only as many commands as the ID span left
+  can fill: the first request carries a cheap ID-only probe of the far end of the range, and a batch
+  never has more pages than ``ceil((end - cursor) / 50)``. On dense IDs no junk command is ever sent.
+- Every command's error raises (``halt=1``, so the server stops there): never a short read.
+- Rows must come strictly beyond the cursor; a row that does not is an error, never emitted twice.
+- Descending reads use ``<ID`` and ``order DESC``: the cursor excludes the last row, no duplicates.
+
+The user's filter and select are kept (``ID`` is added to a select that lacks it); the user's own
+``>ID``/``>=ID``/``<ID``/``<=ID`` bounds are folded into the cursor's start and the range's end, so the
+tap can resume a read after a stored ID. ``user.get`` takes ``FILTER`` and ``sort``/``order``;
+``department.get`` cannot filter by ``>ID`` nor skip the count, so it (and the unpaged directories:
+statuses, currencies, categories) falls back to pages ordered by ID, still streamed.
+
+Parallel mode (``iter_ranges``): the opening request (far-end probe + first page) gives the ID range
+left to read; it is split into K disjoint ranges read concurrently by K threads, each chaining its own
+batches; rows arrive per range (ordered inside a range, interleaved between ranges). A bounded queue
+keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .batch import MAX_COMMANDS, RawBatch, send_batch
+from .encoding import encode_query
+from .entities import Entity, ListSyntax
+from .error import BitrixSDKException, BitrixValidationError
+from .responses import BitrixAPIListResponse, BitrixAPIResponse, BitrixTimeResponse, command_error
+
+if TYPE_CHECKING:
+    from .requests import BitrixAPIRequest
+
+PAGE = 50
+
+IdRange = tuple[int, int]  # inclusive (lowest ID, highest ID)
+RangeRows = tuple["IdRange | None", list[Any]]
+
+
+class BitrixListError(BitrixSDKException):
+    """A list answer that breaks the read's invariants (rows out of cursor order, wrong shape)."""
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def _find(params: Mapping[str, Any], name: str | None) -> str | None:
+    """The key in ``params`` matching ``name`` case-insensitively (``FILTER`` vs ``filter``)."""
+    if name is None:
+        return None
+    for key in params:
+        if key.lower() == name.lower():
+            return key
+    return None
+
+
+def _pop(params: dict[str, Any], name: str | None) -> Any:
+    key = _find(params, name)
+    return params.pop(key) if key is not None else None
+
+
+def _entity_of(request: BitrixAPIRequest) -> Entity:
+    """The table row for the request, or a legacy-shaped row for a list method not in the table."""
+    entity = request.entity
+    if entity is not None and entity.list_method is not None:
+        if entity.list_wire_method != request.method:
+            raise BitrixValidationError(
+                f"{request.method} is not a list method; {entity.path} lists with {entity.list_wire_method}"
+            )
+        return entity
+    prefix, _, verb = request.method.rpartition(".")
+    if verb != "list":
+        raise BitrixValidationError(f"{request.method} is not a list method known to the SDK")
+    return Entity(prefix, {}, list_method="list")
+
+
+def rows_of(entity: Entity, result: Any, where: str) -> list[Any]:
+    """The rows of one list answer, unwrapped from ``items``/``types``/... ."""
+    if entity.list_wrapper and isinstance(result, Mapping):
+        result = result.get(entity.list_wrapper, [])
+    if isinstance(result, Mapping) and not result:
+        return []  # PHP sends an empty list as [] or {}
+    if not isinstance(result, list):
+        raise BitrixListError(f"{where}: expected a list of rows, got {type(result).__name__}")
+    return result
+
+
+def _command_rows(entity: Entity, raw: RawBatch, key: str) -> list[Any]:
+    if key in raw.result_error:
+        raise command_error(key, raw.result_error[key])
+    if key not in raw.result:
+        raise BitrixListError(f"batch command {key!r} returned neither a result nor an error")
+    return rows_of(entity, raw.result[key], f"batch command {key!r}")
+
+
+def _row_id(entity: Entity, row: Any) -> int:
+    try:
+        return int(row[entity.id_key])
+    except (KeyError, TypeError, ValueError):
+        raise BitrixListError(f"row without an integer {entity.id_key}: {str(row)[:120]}") from None
+
+
+# --- as_list: offset pages ----------------------------------------------------------------------
+
+
+class _PageReader:
+    """Offset paging: the first page by a plain call (for ``total``), the rest in batches.
+    ``descending`` None keeps the user's order (ID ascending when none is given); else forces ID order."""
+
+    def __init__(self, request: BitrixAPIRequest, limit: int | None, descending: bool | None = None) -> None:
+        self.request = request
+        self.limit = limit
+        self.descending = descending
+        self.entity = _entity_of(request)
+        self.total: int | None = None
+        self.time: BitrixTimeResponse | None = None
+        self._next: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        syntax = self.entity.list_syntax
+        params = dict(self.request.params)
+        if self.descending is not None or not _has_order(params, syntax):
+            _set_order(params, syntax, self.entity.id_key, bool(self.descending))
+        return params
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.limit == 0:
+            return
+        syntax = self.entity.list_syntax
+        params = self.params()
+        emitted = 0
+        if syntax.start is None:
+            rows = self._first(params)
+            if self.descending is not None and self.entity.id_key and not _has_order_param(syntax):
+                rows = sorted(rows, key=lambda r: _row_id(self.entity, r), reverse=self.descending)
+            yield from rows[: self.limit] if self.limit is not None else rows
+            return
+        start_key = _find(params, syntax.start) or syntax.start
+        start = _int_or(params.get(start_key), 0)
+        params[start_key] = max(start, 0)
+        first = self._first(params)
+        yield from first[: self.limit] if self.limit is not None else first
+        emitted = len(first)
+        next_start = self._next
+        while next_start is not None and (self.limit is None or emitted < self.limit):
+            starts = self._starts(next_start, emitted)
+            if not starts:
+                return
+            raw = send_batch(
+                self.request.credentials,
+                {
+                    str(k): _command(self.request.method, {**params, start_key: s})
+                    for k, s in enumerate(starts)
+                },
+                options=self.request.options,
+            )
+            for k in range(len(starts)):
+                rows = _command_rows(self.entity, raw, str(k))
+                if self.limit is not None:
+                    rows = rows[: self.limit - emitted]
+                yield from rows
+                emitted += len(rows)
+            next_start = starts[-1] + PAGE
+
+    def _first(self, params: dict[str, Any]) -> list[Any]:
+        envelope = self.request.credentials.call(self.request.method, params, options=self.request.options)
+        response = BitrixAPIResponse.from_envelope(envelope)
+        self.total, self._next, self.time = response.total, response.next, response.time
+        return rows_of(self.entity, response.result, self.request.method)
+
+    def _starts(self, next_start: int, emitted: int) -> list[int]:
+        """Offsets of the next batch: up to 50 pages, no further than total and the limit need."""
+        end = self.total if self.total is not None else next_start + PAGE
+        if self.limit is not None:
+            end = min(end, next_start + (self.limit - emitted))
+        return list(range(next_start, end, PAGE))[:MAX_COMMANDS]
+
+
+def _has_order(params: Mapping[str, Any], syntax: ListSyntax) -> bool:
+    name = "sort" if syntax.order == "sort" else "order"
+    return _find(params, name) is not None
+
+
+def _has_order_param(syntax: ListSyntax) -> bool:
+    return syntax.order != "none"
+
+
+def _set_order(params: dict[str, Any], syntax: ListSyntax, id_key: str | None, descending: bool) -> None:
+    if id_key is None or syntax.order == "none":
+        return
+    direction = "DESC" if descending else "ASC"
+    _pop(params, "order")
+    if syntax.order == "sort":
+        _pop(params, "sort")
+        params["sort"] = id_key
+        params["order"] = direction
+    else:
+        params["order"] = {id_key: direction}
+
+
+def _int_or(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _command(method: str, params: Mapping[str, Any]) -> str:
+    query = encode_query(params)
+    return f"{method}?{query}" if query else method
+
+
+def iter_list(request: BitrixAPIRequest, limit: int | None = None) -> Iterator[Any]:
+    """Rows of every page (start=0, 50, ...), streamed."""
+    return iter(_PageReader(request, limit))
+
+
+def read_list(request: BitrixAPIRequest, limit: int | None = None) -> BitrixAPIListResponse:
+    """``as_list().response``: every row in one list, with the server's ``total``."""
+    reader = _PageReader(request, limit)
+    rows = list(reader)
+    return BitrixAPIListResponse(result=rows, total=reader.total, time=reader.time or BitrixTimeResponse())
+
+
+# --- as_list_fast: chained ID cursor ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a fast read sends, minus the cursor: the user's params split by role."""
+
+    request: BitrixAPIRequest
+    entity: Entity
+    params: dict[str, Any]  # params other than filter/order/select/start
+    filter: dict[str, Any]  # the user's filter without its ID bounds
+    select: list[Any] | None
+    lower: int | None  # exclusive lower ID bound from the user's filter
+    upper: int | None  # exclusive upper ID bound
+    descending: bool
+
+    def command(self, lower: Any, upper: Any, *, descending: bool, id_only: bool = False) -> str:
+        entity, syntax = self.entity, self.entity.list_syntax
+        params = dict(self.params)
+        flt = dict(self.filter)
+        if lower is not None:
+            flt[f">{entity.id_key}"] = lower
+        if upper is not None:
+            flt[f"<{entity.id_key}"] = upper
+        if flt:
+            params[str(syntax.filter)] = flt
+        _set_order(params, syntax, entity.id_key, descending)
+        select = [entity.id_key] if id_only else self.select
+        if syntax.select and select:
+            params[syntax.select] = select
+        params[str(syntax.start)] = -1
+        return _command(self.request.method, params)
+
+    def reference(self, key: int) -> str:
+        """``$result[key][49][ID]``: the last row's ID of command ``key``'s page."""
+        return f"$result[{key}]" + "".join(f"[{part}]" for part in self.entity.row_path(PAGE - 1))
+
+
+def _plan(request: BitrixAPIRequest, descending: bool) -> _Plan:
+    entity = _entity_of(request)
+    syntax = entity.list_syntax
+    params = dict(request.params)
+    user_filter = _pop(params, syntax.filter) or {}
+    if not isinstance(user_filter, Mapping):
+        raise BitrixValidationError(f"filter must be a mapping, got {type(user_filter).__name__}")
+    select = _pop(params, syntax.select)
+    if select is not None:
+        select = list(select) if not isinstance(select, str) else [select]
+        if select and "*" not in select and entity.id_key not in select:
+            select.append(entity.id_key)
+    for name in ("order", "sort", syntax.start):
+        _pop(params, name)
+    rest, lower, upper = _split_bounds(dict(user_filter), str(entity.id_key))
+    return _Plan(request, entity, params, rest, select or None, lower, upper, descending)
+
+
+def _split_bounds(flt: dict[str, Any], id_key: str) -> tuple[dict[str, Any], int | None, int | None]:
+    """Move the filter's ``>ID``/``>=ID``/``<ID``/``<=ID`` into exclusive integer bounds."""
+    lower: int | None = None
+    upper: int | None = None
+    shifts = {">": (0, True), ">=": (-1, True), "<": (0, False), "<=": (1, False)}
+    for op, (shift, is_lower) in shifts.items():
+        key = f"{op}{id_key}"
+        if key not in flt:
+            continue
+        value = flt.pop(key)
+        try:
+            bound = int(value) + shift
+        except (TypeError, ValueError):
+            raise BitrixValidationError(f"filter {key} must be an integer ID, got {value!r}") from None
+        if is_lower:
+            lower = bound if lower is None else max(lower, bound)
+        else:
+            upper = bound if upper is None else min(upper, bound)
+    return flt, lower, upper
+
+
+def _pages_for(cursor: int | None, end: int | None, descending: bool) -> int:
+    """How many chained pages the ID span between the cursor and the known end can fill (1..50)."""
+    if cursor is None or end is None:
+        return MAX_COMMANDS
+    span = cursor - end if descending else end - cursor
+    return max(1, min(MAX_COMMANDS, math.ceil(span / PAGE)))
+
+
+def _reached(cursor: int | None, end: int | None, descending: bool) -> bool:
+    return cursor is not None and end is not None and (cursor <= end if descending else cursor >= end)
+
+
+def _advance(plan: _Plan, rows: list[Any], cursor: int | None) -> int | None:
+    """The cursor after ``rows``; every row must lie strictly beyond the previous one."""
+    desc = plan.descending
+    for row in rows:
+        row_id = _row_id(plan.entity, row)
+        if cursor is not None and (row_id >= cursor if desc else row_id <= cursor):
+            raise BitrixListError(
+                f"{plan.request.method}: row {plan.entity.id_key}={row_id} is not beyond the cursor "
+                f"{cursor}; the server ignored the ID filter or order"
+            )
+        cursor = row_id
+    return cursor
+
+
+def _opening(plan: _Plan, lower: int | None, upper: int | None) -> tuple[int | None, list[Any]]:
+    """The first request of a read: an ID-only probe of the far end and the first page, in one batch.
+    Returns (the far end's ID or None, the first page's rows)."""
+    desc = plan.descending
+    commands = {
+        "probe": plan.command(lower, upper, descending=not desc, id_only=True),
+        "0": plan.command(lower, upper, descending=desc),
+    }
+    raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
+    probe = _command_rows(plan.entity, raw, "probe")
+    rows = _command_rows(plan.entity, raw, "0")
+    _advance(plan, rows, upper if desc else lower)
+    return (_row_id(plan.entity, probe[0]) if probe else None), rows
+
+
+def _chain(plan: _Plan, lower: int | None, upper: int | None, end: int | None) -> Iterator[list[Any]]:
+    """Pages (lists of rows) of one ID range, in cursor order. ``end``: the extreme ID (max when
+    ascending) if known; else the first request probes it next to the first page."""
+    desc = plan.descending
+    cursor = upper if desc else lower
+    if end is None:
+        end, rows = _opening(plan, lower, upper)
+        cursor = _advance(plan, rows, cursor)
+        if rows:
+            yield rows
+        if len(rows) < PAGE:
+            return
+    while not _reached(cursor, end, desc):
+        if desc:
+            upper = cursor
+        else:
+            lower = cursor
+        pages = _pages_for(cursor, end, desc)
+        commands: dict[str, str] = {}
+        for k in range(pages):
+            ref: Any = cursor if k == 0 else plan.reference(k - 1)
+            commands[str(k)] = (
+                plan.command(lower, ref, descending=True)
+                if desc
+                else plan.command(ref, upper, descending=False)
+            )
+        raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
+        for k in range(pages):
+            rows = _command_rows(plan.entity, raw, str(k))
+            cursor = _advance(plan, rows, cursor)
+            if rows:
+                yield rows
+            if len(rows) < PAGE:
+                return  # a short page is the end; later commands' filters were junk
+            if _reached(cursor, end, desc):
+                return
+
+
+def _fallback_reader(request: BitrixAPIRequest, descending: bool, limit: int | None) -> _PageReader:
+    return _PageReader(request, limit, descending=descending)
+
+
+def iter_fast(request: BitrixAPIRequest, descending: bool = False, limit: int | None = None) -> Iterator[Any]:
+    """``as_list_fast``: rows streamed by chained ID cursor (see the module text)."""
+    if limit == 0:
+        return
+    entity = _entity_of(request)
+    if not entity.fast_list:
+        yield from _fallback_reader(request, descending, limit)
+        return
+    plan = _plan(request, descending)
+    emitted = 0
+    for rows in _chain(plan, plan.lower, plan.upper, None):
+        for row in rows:
+            yield row
+            emitted += 1
+            if limit is not None and emitted >= limit:
+                return
+
+
+def split_range(low: int, high: int, parts: int) -> list[IdRange]:
+    """[low, high] cut into at most ``parts`` disjoint inclusive ranges of near-equal width."""
+    if parts < 1:
+        raise BitrixValidationError(f"parallel must be at least 1, got {parts}")
+    width = max(1, math.ceil((high - low + 1) / parts))
+    return [(start, min(high, start + width - 1)) for start in range(low, high + 1, width)]
+
+
+def iter_ranges(
+    request: BitrixAPIRequest,
+    *,
+    parallel: int = 1,
+    descending: bool = False,
+    id_ranges: list[IdRange] | None = None,
+) -> Generator[RangeRows, None, None]:
+    """(range, rows of one page) from K ranges read by K threads; ranges from ``id_ranges`` or from
+    splitting what is left after the opening page (whose own range comes first). Entities without an ID
+    cursor yield (None, page) sequentially."""
+    entity = _entity_of(request)
+    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+        raise BitrixValidationError(f"parallel must be a positive int, got {parallel!r}")
+    if not entity.fast_list:
+        for row in _fallback_reader(request, descending, None):
+            yield None, [row]
+        return
+    plan = _plan(request, descending)
+    if id_ranges is None:
+        # The opening request (far-end probe + first page) also gives the range to split.
+        end, first = _opening(plan, plan.lower, plan.upper)
+        if first:
+            edges = (_row_id(plan.entity, first[0]), _row_id(plan.entity, first[-1]))
+            yield (min(edges), max(edges)), first
+        if len(first) < PAGE or end is None or _reached(edges[1], end, descending):
+            return
+        low, high = (end, edges[1] - 1) if descending else (edges[1] + 1, end)
+        id_ranges = split_range(low, high, parallel)
+    jobs = [_range_job(plan, r) for r in id_ranges]
+    if descending:
+        jobs.reverse()
+    if len(jobs) == 1 or parallel == 1:
+        for id_range, lower, upper, end in jobs:
+            for rows in _chain(plan, lower, upper, end):
+                yield id_range, rows
+        return
+    yield from _run_threads(plan, jobs, parallel)
+
+
+def _range_job(plan: _Plan, id_range: IdRange) -> tuple[IdRange, int | None, int | None, int]:
+    low, high = int(id_range[0]), int(id_range[1])
+    if low > high:
+        raise BitrixValidationError(f"ID range {id_range} is empty (low > high)")
+    lower = low - 1 if plan.lower is None else max(low - 1, plan.lower)
+    upper = high + 1 if plan.upper is None else min(high + 1, plan.upper)
+    return (low, high), lower, upper, (low if plan.descending else high)
+
+
+_DONE = object()
+
+
+def _run_threads(
+    plan: _Plan, jobs: list[tuple[IdRange, int | None, int | None, int]], parallel: int
+) -> Iterator[RangeRows]:
+    """Run the ranges on ``parallel`` threads; a bounded queue hands pages over; any error raises here
+    and stops the other readers."""
+    pages: queue.Queue[Any] = queue.Queue(maxsize=2 * parallel)
+    stop = threading.Event()
+    todo: queue.Queue[tuple[IdRange, int | None, int | None, int]] = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    id_range, lower, upper, end = todo.get_nowait()
+                except queue.Empty:
+                    return
+                for rows in _chain(plan, lower, upper, end):
+                    if not put((id_range, rows)):
+                        return
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(error)
+        finally:
+            put(_DONE)
+
+    threads = [
+        threading.Thread(target=worker, name=f"bitrix24-range-{i}", daemon=True)
+        for i in range(min(parallel, len(jobs)))
+    ]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            item = pages.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+__all__ = [
+    "PAGE",
+    "BitrixListError",
+    "IdRange",
+    "RangeRows",
+    "iter_fast",
+    "iter_list",
+    "iter_ranges",
+    "read_list",
+    "rows_of",
+    "split_range",
+]

@@ -1,0 +1,63 @@
+"""Date and scalar encodings of the portal: instants as epoch seconds inside, ISO with offset outside."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+_ISO_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_RU_RE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+class ValueError_(ValueError):
+    """A value the portal cannot read for its field type."""
+
+
+def portal_tz(offset_minutes: int) -> timezone:
+    return timezone(timedelta(minutes=offset_minutes))
+
+
+def format_instant(epoch: int | float, offset_minutes: int) -> str:
+    """ISO 8601 with the portal's offset, seconds precision: 2024-08-30T14:29:00+03:00."""
+    dt = datetime.fromtimestamp(int(epoch), portal_tz(offset_minutes))
+    return dt.isoformat(timespec="seconds")
+
+
+def parse_instant(value: object, offset_minutes: int) -> int:
+    """Epoch seconds from ISO (any offset), 'YYYY-MM-DD HH:MM:SS' or 'DD.MM.YYYY' (portal local time)."""
+    if isinstance(value, bool):
+        raise ValueError_(f"not a date: {value!r}")
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value).strip()
+    m = _ISO_RE.match(text)
+    if m:
+        y, mo, d, h, mi, s, off = m.groups()
+        tz = _tz_of(off, offset_minutes)
+        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=tz)
+        return int(dt.timestamp())
+    m = _RU_RE.match(text)
+    if m:
+        d, mo, y, h, mi, s = m.groups()
+        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+        return int(dt.replace(tzinfo=portal_tz(offset_minutes)).timestamp())
+    raise ValueError_(f"not a date: {value!r}")
+
+
+def _tz_of(off: str | None, offset_minutes: int) -> timezone:
+    if off is None:
+        return portal_tz(offset_minutes)
+    if off == "Z":
+        return timezone.utc
+    sign = -1 if off[0] == "-" else 1
+    digits = off[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def is_yes(value: object) -> bool:
+    """Bitrix flag input: Y/N, 1/0, true/false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().upper() in ("Y", "1", "TRUE")

@@ -1,0 +1,354 @@
+"""The tap's one door to the portal, through bitrix24_core's public interface.
+
+Builds the credentials from the settings, configures the core (timeout, rate limits, time scale),
+counts requests for the progress log, takes "now" from the portal's clock, and reads lists: large
+entities by the core's fast ID-cursor strategy (one cursor per reader range), directories whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+from bitrix24_core.config import PLANS
+from bitrix24_core.credentials import AbstractCredentials, BitrixApp, BitrixToken, BitrixWebhook
+from bitrix24_core.entities import Entity, entity
+from bitrix24_core.events import OAuthTokenRenewedEvent
+from bitrix24_core.lists import split_range
+from bitrix24_core.requests import BitrixAPIRequest
+from bitrix24_core.responses import BitrixAPIResponse
+from bitrix24_core.transport import CallOptions, PortalTransport
+
+from . import directory_fields
+from .bookmarks import portal_filter_text
+from .errors import Auth, SettingError, reporting
+from .stream_specs import StreamSpec
+
+ENTITY_PATHS = {
+    "deal": "crm.deal",
+    "lead": "crm.lead",
+    "contact": "crm.contact",
+    "company": "crm.company",
+    "activity": "crm.activity",
+    "item": "crm.item",
+    "status": "crm.status",
+    "category": "crm.category",
+    "currency": "crm.currency",
+    "user": "user",
+    "department": "department",
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one cheap call tells before a read: the portal's time and the largest ID."""
+
+    portal_now: dt.datetime
+    max_id: int | None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One reader's share of the IDs that existed when the read started: [low, high], of which
+    every ID up to `after` has been emitted already."""
+
+    low: int
+    high: int
+    after: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.low}:{self.high}"
+
+    @property
+    def done(self) -> bool:
+        return self.after >= self.high
+
+    @property
+    def remaining(self) -> tuple[int, int]:
+        """The inclusive ID range still to read (bitrix24_core's IdRange)."""
+        return (max(self.low, self.after + 1), self.high)
+
+    @classmethod
+    def from_key(cls, key: str, after: int) -> Reader:
+        low, _, high = key.partition(":")
+        return cls(int(low), int(high), after)
+
+
+def plan_readers(cursors: Mapping[str, int], max_id: int | None, parallelism: int) -> list[Reader]:
+    """A resumed read keeps its readers' ranges; a new one splits [0, max_id] between the readers.
+    Records created after the read started are left to the next run (their dates are later)."""
+    if cursors:
+        readers = [Reader.from_key(key, after) for key, after in cursors.items()]
+        return sorted(readers, key=lambda r: r.low)
+    if max_id is None:
+        return []
+    count = max(1, min(parallelism, max_id // 50 or 1))
+    return [Reader(low, high, low - 1) for low, high in split_range(0, max_id, count)]
+
+
+class Portal:
+    """Connection and reads for one tap run."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._tz: dt.tzinfo | None = None
+        self._credentials: AbstractCredentials | None = None
+        self.auth = _auth_of(config)
+        self.options = _call_options(config)
+
+    # ---- connection ------------------------------------------------------------------------
+    @property
+    def credentials(self) -> AbstractCredentials:
+        if self._credentials is None:
+            credentials = self._connect()
+            credentials.on_send = self._count  # type: ignore[method-assign]
+            self._credentials = credentials
+        return self._credentials
+
+    def _connect(self) -> CountingWebhook | CountingToken:
+        cfg = self.config
+        with reporting(self.auth, "connecting"):
+            if cfg.get("webhook_url"):
+                return CountingWebhook(str(cfg["webhook_url"]))
+            app = BitrixApp(str(cfg["client_id"]), str(cfg["client_secret"]), cfg.get("oauth_server"))
+            token_file = cfg.get("refresh_token_file")
+            refresh = _read_token_file(token_file) or str(cfg["refresh_token"])
+            renewed = app.refresh(refresh, self.options)
+            self._count()
+            token = CountingToken(
+                str(cfg["domain"]), renewed.access_token, renewed.refresh_token, renewed.expires, app
+            )
+            if token_file:
+                _write_token_file(token_file, renewed.refresh_token)
+                token.oauth_token_renewed_signal.connect(
+                    lambda event: _save_renewed(token_file, event)  # rotated: the old one is dead
+                )
+            return token
+
+    def _count(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    def request_count(self) -> int:
+        return self._requests
+
+    def call(self, method: str, params: Mapping[str, Any], what: str) -> BitrixAPIResponse[Any]:
+        with reporting(self.auth, what, method.split(".", 1)[0]):
+            response = BitrixAPIRequest(self.credentials, method, params, options=self.options).call()
+        self._learn_timezone(response.time.date_start)
+        return response
+
+    # ---- portal clock ------------------------------------------------------------------------
+    def _learn_timezone(self, date_start: str | None) -> None:
+        if self._tz is None and date_start:
+            moment = pendulum.parse(date_start)
+            if isinstance(moment, dt.datetime) and moment.utcoffset() is not None:
+                self._tz = dt.timezone(moment.utcoffset() or dt.timedelta(0))
+
+    def timezone(self) -> dt.tzinfo:
+        """The portal's UTC offset as seen in its answers (UTC until the first answer)."""
+        return self._tz or dt.timezone.utc
+
+    def _offset(self) -> dt.timedelta:
+        return self.timezone().utcoffset(None) or dt.timedelta(0)
+
+    @staticmethod
+    def portal_time(response: BitrixAPIResponse[Any]) -> dt.datetime:
+        """The portal's clock at the start of this call (time.date_start; time.start as a fallback)."""
+        if response.time.date_start:
+            moment = pendulum.parse(response.time.date_start)
+            if isinstance(moment, dt.datetime):
+                return moment
+        if response.time.start is not None:
+            return dt.datetime.fromtimestamp(response.time.start, dt.timezone.utc)
+        raise SettingError("The portal's answer carries no time block: is this a Bitrix24 portal?")
+
+    # ---- metadata --------------------------------------------------------------------------
+    def smart_process_types(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            response = self.call(
+                "crm.type.list", {"order": {"id": "ASC"}, "start": start}, "listing smart processes"
+            )
+            result = response.result or {}
+            out.extend(result.get("types", []) if isinstance(result, Mapping) else result)
+            if response.next is None:
+                return out
+            start = response.next
+
+    def fields_of(self, specs: list[StreamSpec]) -> dict[str, dict[str, Any]]:
+        return {spec.name: self.fields(spec) for spec in specs}
+
+    def fields(self, spec: StreamSpec) -> dict[str, Any]:
+        """`*.fields` of the stream's entity in one shape: {name: {type, title, ...}}."""
+        ent = _entity(spec)
+        params: dict[str, Any] = {}
+        if spec.entity_type_id is not None:
+            params["entityTypeId"] = spec.entity_type_id
+        what = f"reading the fields of {spec.name}"
+        if spec.entity == "category":
+            return dict(directory_fields.CATEGORY_FIELDS)
+        result = self.call(ent.wire_method("fields"), params, what).result
+        if isinstance(result, Mapping) and isinstance(result.get("fields"), Mapping):
+            result = result["fields"]  # crm.item.fields / crm.category.fields wrap them
+        if not isinstance(result, Mapping):
+            raise SettingError(f"The portal answered {ent.wire_method('fields')} with no field list.")
+        if spec.entity == "user":
+            return directory_fields.typed(result, directory_fields.USER_TYPES, directory_fields.USER_MULTIPLE)
+        if spec.entity == "department":
+            return directory_fields.typed(result, directory_fields.DEPARTMENT_TYPES)
+        return directory_fields.typed(result, {})
+
+    # ---- reads --------------------------------------------------------------------------------
+    def _list_params(self, spec: StreamSpec) -> dict[str, Any]:
+        return {"entityTypeId": spec.entity_type_id} if spec.is_item else {}
+
+    def probe(self, spec: StreamSpec) -> Probe:
+        """One cheap call before a read: the newest ID, and the portal time the read starts at."""
+        ent = _entity(spec)
+        params = {
+            **self._list_params(spec),
+            "select": [spec.key],
+            "order": {spec.key: "DESC"},
+            "start": -1,
+        }
+        response = self.call(str(ent.list_wire_method), params, f"reading {spec.name}")
+        rows = _rows(response.result, ent)
+        max_id = int(rows[0][spec.key]) if rows else None
+        return Probe(portal_now=self.portal_time(response), max_id=max_id)
+
+    def plan_readers(self, cursors: Mapping[str, int], max_id: int | None, parallelism: int) -> list[Reader]:
+        return plan_readers(cursors, max_id, parallelism)
+
+    def read_by_id(
+        self, spec: StreamSpec, select: list[str], since: dt.datetime | None, readers: list[Reader]
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """(reader key, rows of one command) in ascending ID order per reader, through the core's
+        fast strategy (start=-1, ID cursor chained in batches)."""
+        ent = _entity(spec)
+        filt: dict[str, Any] = {}
+        if since is not None and spec.replication_key:
+            filt[f">={spec.replication_key}"] = portal_filter_text(since, self._offset())
+        params = {**self._list_params(spec), "select": select, "filter": filt, "order": {spec.key: "ASC"}}
+        request = BitrixAPIRequest(self.credentials, str(ent.list_wire_method), params, options=self.options)
+        todo = [r for r in readers if not r.done]
+        if not todo:
+            return
+        keys = {r.remaining: r.key for r in todo}
+        fast = request.as_list_fast(id_ranges=list(keys), parallel=len(todo))
+        with reporting(self.auth, f"reading {spec.name}", ent.scope):
+            for id_range, rows in fast.pages():
+                yield keys[(int(id_range[0]), int(id_range[1]))] if id_range else todo[0].key, list(rows)
+
+    def read_directory(self, spec: StreamSpec) -> Iterator[dict[str, Any]]:
+        ent = _entity(spec)
+        params: dict[str, Any] = dict(self._list_params(spec))
+        if spec.entity == "category":
+            params["entityTypeId"] = spec.entity_type_id
+        syntax = ent.list_syntax
+        if syntax.order == "map" and spec.entity not in ("category",):
+            params["order"] = {spec.key: "ASC"}
+        elif syntax.order == "sort":
+            params.update({"sort": spec.key, "order": "ASC"})
+        what = f"reading {spec.name}"
+        request = BitrixAPIRequest(self.credentials, str(ent.list_wire_method), params, options=self.options)
+        with reporting(self.auth, what, ent.scope):
+            if syntax.start is None:
+                yield from _rows(request.call().result, ent)
+            elif ent.fast_list:
+                yield from request.as_list_fast()
+            else:
+                yield from request.as_list()
+
+
+def _entity(spec: StreamSpec) -> Entity:
+    return entity(ENTITY_PATHS[spec.entity])
+
+
+def _rows(result: Any, ent: Entity) -> list[dict[str, Any]]:
+    if ent.list_wrapper and isinstance(result, Mapping):
+        result = result.get(ent.list_wrapper, [])
+    return list(result or [])
+
+
+def _auth_of(config: Mapping[str, Any]) -> Auth:
+    if config.get("webhook_url"):
+        url = str(config["webhook_url"])
+        return Auth(True, url.split("://", 1)[-1].split("/", 1)[0])
+    missing = [k for k in ("domain", "client_id", "client_secret", "refresh_token") if not config.get(k)]
+    if missing and not (config.get("refresh_token_file") and missing == ["refresh_token"]):
+        raise SettingError(
+            "No credentials: set webhook_url, or domain, client_id, client_secret and refresh_token "
+            f"(missing: {', '.join(missing)})."
+        )
+    return Auth(False, str(config["domain"]))
+
+
+def _call_options(config: Mapping[str, Any]) -> CallOptions:
+    bucket, drain = config.get("rate_limit_bucket"), config.get("rate_limit_drain")
+    if (bucket is None) != (drain is None):
+        raise SettingError("Give both rate_limit_bucket and rate_limit_drain, or neither.")
+    plan = str(config.get("plan") or "standard").lower()
+    if plan not in PLANS:
+        raise SettingError(f"Unknown plan {plan!r}: set plan to one of {', '.join(sorted(PLANS))}.")
+    rate = (float(bucket), float(drain)) if bucket is not None and drain is not None else PLANS[plan]
+    return CallOptions(
+        timeout=(10.0, float(config.get("request_timeout") or 70)),
+        rate_limit=rate,
+        time_scale=float(config.get("time_scale") or 1),
+    )
+
+
+class CountingWebhook(BitrixWebhook):
+    """A webhook that counts the HTTP calls it sends, for the per-stream progress log."""
+
+    on_send: Callable[[], None] = staticmethod(lambda: None)
+
+    def _send(
+        self, transport: PortalTransport, method: str, body: dict[str, Any], options: CallOptions | None
+    ) -> dict[str, Any]:
+        self.on_send()
+        return super()._send(transport, method, body, options)
+
+
+class CountingToken(BitrixToken):
+    """An OAuth token that counts the HTTP calls it sends."""
+
+    on_send: Callable[[], None] = staticmethod(lambda: None)
+
+    def _send(
+        self, transport: PortalTransport, method: str, body: dict[str, Any], options: CallOptions | None
+    ) -> dict[str, Any]:
+        self.on_send()
+        return super()._send(transport, method, body, options)
+
+
+def _read_token_file(path: Any) -> str | None:
+    if path and Path(str(path)).exists():
+        return Path(str(path)).read_text().strip() or None
+    return None
+
+
+def _write_token_file(path: Any, token: str | None) -> None:
+    if not token:
+        return
+    target = Path(str(path))
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(token)
+    os.chmod(tmp, 0o600)
+    tmp.replace(target)
+
+
+def _save_renewed(path: Any, event: OAuthTokenRenewedEvent) -> None:
+    _write_token_file(path, event.renewed_oauth_token.refresh_token)
