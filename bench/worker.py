@@ -29,8 +29,23 @@ def _emit(kind: str, payload: Any = None) -> None:
 
 
 def _usage(who: int) -> dict[str, float]:
+    """Peak RSS and CPU of this process (RUSAGE_SELF) or of the tap/target it ran (RUSAGE_CHILDREN).
+
+    ru_maxrss of this process is useless: Linux carries the parent's high-water mark over fork and exec,
+    and the parent holds the whole seeded portal. VmHWM is this address space's own peak. A child started
+    from here inherits only this small worker's mark, so RUSAGE_CHILDREN is right for the tap and target.
+    """
     usage = resource.getrusage(who)
-    return {"maxrss_mb": usage.ru_maxrss / 1024.0, "cpu_s": usage.ru_utime + usage.ru_stime}
+    peak = usage.ru_maxrss / 1024.0 if who == resource.RUSAGE_CHILDREN else _vm_hwm_mb()
+    return {"maxrss_mb": peak, "cpu_s": usage.ru_utime + usage.ru_stime}
+
+
+def _vm_hwm_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
 
 
 def run_read(job: dict[str, Any]) -> dict[str, Any]:

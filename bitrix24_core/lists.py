@@ -92,6 +92,8 @@ def rows_of(entity: Entity, result: Any, where: str) -> list[Any]:
     """The rows of one list answer, unwrapped from ``items``/``types``/... ."""
     if entity.list_wrapper and isinstance(result, Mapping):
         result = result.get(entity.list_wrapper, [])
+    elif isinstance(result, Mapping) and len(result) == 1 and isinstance(next(iter(result.values())), list):
+        result = next(iter(result.values()))  # a method outside the table, e.g. {"tasks": [...]}
     if isinstance(result, Mapping) and not result:
         return []  # PHP sends an empty list as [] or {}
     if not isinstance(result, list):

@@ -19,13 +19,14 @@ _SEG_RE = re.compile(r"\[([^\]]*)\]")
 
 @dataclass
 class Outcome:
-    """What one command produced: a result, or an error; plus total/next and its time block."""
+    """What one command produced: a result, or an error (with its HTTP status); total/next; time block."""
 
     result: Any = None
     error: dict[str, str] | None = None
     total: int | None = None
     next: int | None = None
     time: dict[str, Any] | None = None
+    status: int = 200
 
 
 # run(method, params) -> Outcome; `method` is lower case without ".json".

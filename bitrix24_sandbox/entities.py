@@ -7,12 +7,13 @@ legacy CRM writes every scalar as a string; crm.item writes JSON numbers and cam
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import fieldmeta as fm
 from .fieldmeta import Field
-from .values import ValueError_, format_instant, is_yes, parse_instant
+from .values import ValueError_, format_instant, is_yes, parse_instant, to_int
 
 LEGACY = "legacy"
 ITEM = "item"
@@ -99,6 +100,54 @@ def item_spec(entity_type_id: int, uf_prefix: str) -> EntitySpec:
     )
 
 
+# crm.item names of legacy fields where the plain snake -> camel rule does not give them.
+_CAMEL_SPECIAL = {
+    "DATE_CREATE": "createdTime",
+    "DATE_MODIFY": "updatedTime",
+    "CREATED_BY_ID": "createdBy",
+    "MODIFY_BY_ID": "updatedBy",
+    "MOVED_BY_ID": "movedBy",
+    "STATUS_ID": "stageId",
+    "STATUS_SEMANTIC_ID": "stageSemanticId",
+    "STAGE_SEMANTIC_ID": "stageSemanticId",
+}
+VIEW_ENTITY_TYPES = {1: "lead", 2: "deal", 3: "contact", 4: "company"}
+
+
+def camel_name(upper: str) -> str:
+    """STAGE_ID -> stageId; UF_CRM_1720019876534 -> ufCrm_1720019876534 (prefix camel, '_', rest)."""
+    if upper in _CAMEL_SPECIAL:
+        return _CAMEL_SPECIAL[upper]
+    if upper.startswith("UF_CRM_"):
+        return "ufCrm_" + upper[len("UF_CRM_") :]
+    head, *rest = upper.lower().split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def item_view_spec(legacy: EntitySpec, entity_type_id: int) -> EntitySpec:
+    """crm.item over a legacy table (entityTypeId 1-4): camelCase keys, stored keys stay UPPER."""
+    fields: dict[str, Field] = {}
+    for upper, f in legacy.fields.items():
+        if f.type == fm.MULTIFIELD_TYPE:
+            continue
+        camel = camel_name(upper)
+        extras = {**f.extras, "upperName": upper}
+        fields[camel] = Field(
+            upper, f.type, f.title, f.read_only, f.required, f.immutable, f.multiple, f.dynamic, extras, camel
+        )
+    return EntitySpec(
+        f"item{entity_type_id}",
+        legacy.table,
+        ITEM,
+        fields,
+        id_key="ID",
+        modified_key=legacy.modified_key,
+        created_key=legacy.created_key,
+        entity_type_id=entity_type_id,
+        extra={"legacy": legacy.name},
+    )
+
+
 # ---- wire encoding -------------------------------------------------------------------------------
 
 
@@ -107,7 +156,7 @@ def encode(spec: EntitySpec, rec: dict[str, Any], keys: list[str], tz: int) -> d
     enc = _encode_legacy if spec.style == LEGACY else _encode_json
     for k in keys:
         f = spec.fields[k]
-        v = rec.get(k)
+        v = rec.get(f.name)  # the stored key (differs from k in crm.item views of legacy entities)
         if f.type == fm.MULTIFIELD_TYPE:
             if v:
                 out[k] = [dict(x) for x in v]
@@ -166,9 +215,12 @@ def decode_scalar(f: Field, v: Any, tz: int) -> Any:
         if t in fm.DATE_TYPES:
             return parse_instant(v, tz)
         if t in fm.INT_TYPES:
-            return int(float(v)) if not isinstance(v, bool) else int(v)
+            return to_int(v)
         if t in fm.FLOAT_TYPES:
-            return round(float(v), 2)
+            x = float(v)
+            if not math.isfinite(x):
+                raise ValueError_(f"invalid value for {f.name}: {v!r}")
+            return round(x, 2)
         if t in fm.FLAG_TYPES:
             return "Y" if is_yes(v) else "N"
         if t == "boolean":

@@ -118,6 +118,8 @@ def _exists(
 
 
 def _convert(f: Field, v: Any, tz: int, raw: bool) -> Any:
+    if isinstance(v, (dict, list)):
+        return str(v)  # matches nothing, as a nonsense value does on the real server
     if raw:
         return str(v)
     if f.type == "boolean":
@@ -137,7 +139,7 @@ def _scalar(col: str, f: Field, op: str, value: Any, tz: int, raw: bool = False)
         neg = op in ("!@", "!", "!=")
         return (f"({col} IS NULL OR {col} NOT IN ({marks}))" if neg else f"{col} IN ({marks})"), items
     if op in ("%", "!%", "=%", "%=", "!=%", "!%="):
-        pattern = str(value)
+        pattern = str(value) if not isinstance(value, (dict, list)) else "\x00"
         if op in ("%", "!%"):
             pattern = "%" + pattern.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
         like = f"{col} LIKE ? ESCAPE '\\'"
@@ -172,11 +174,12 @@ def compile_order(
                     f"But got '{raw_dir}' for field '{raw_key}'"
                 )
             direction = "DESC" if str(raw_dir).upper() == "DESC" else "ASC"
-            if name == spec.id_key:
+            stored = spec.fields[name].name
+            if stored == spec.id_key:
                 id_dir = direction
                 parts.append(f"id {direction}")
                 continue
-            parts.append(f"{column(spec, name)} {direction}")
+            parts.append(f"{column(spec, stored)} {direction}")
     if not any(p.startswith("id ") for p in parts):
         parts.append(f"id {id_dir}")
     return ", ".join(parts)

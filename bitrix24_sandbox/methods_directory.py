@@ -11,7 +11,7 @@ from . import fieldmeta as fm
 from .entities import PLAIN, EntitySpec, decode_scalar
 from .errors import MethodResult, PortalError, not_found
 from .fieldmeta import Field
-from .params import int_param, param, require_id
+from .params import int_param, obj_param, param, require_id
 from .records import RawPage, Records
 from .values import format_instant
 
@@ -320,7 +320,7 @@ class Directories:
 
     def currency_list(self, params: dict[str, Any]) -> MethodResult:
         """Order only; 'total' is always 0 (docs crm/currency/crm-currency-list.md)."""
-        order = {str(k).upper(): v for k, v in (param(params, "order") or {"SORT": "ASC"}).items()}
+        order = {str(k).upper(): v for k, v in (obj_param(params, "order") or {"SORT": "ASC"}).items()}
         rows = self._raw(self.currency, None, order)
         return MethodResult(
             [self._currency_out(r) for r in rows], total=0, cost=costs.list_cost(len(rows), 12, 0, None)
@@ -365,7 +365,7 @@ class Directories:
 
     def user_get(self, params: dict[str, Any]) -> MethodResult:
         """FILTER (or filter keys at the top level), sort + order, start (-1: no count), ADMIN_MODE."""
-        flt = dict(param(params, "filter") or {})
+        flt = dict(obj_param(params, "filter"))
         for k, v in params.items():
             if str(k).lower() not in USER_PARAMS:
                 flt.setdefault(str(k), v)
@@ -426,7 +426,10 @@ class Directories:
         for key in ("NAME", "SORT", "PARENT", "UF_HEAD"):
             v = param(params, key)
             if v is not None:
-                out[key] = decode_scalar(self.department.fields[key], v, self.tz)
+                try:
+                    out[key] = decode_scalar(self.department.fields[key], v, self.tz)
+                except ValueError as exc:
+                    raise PortalError("ERROR_CORE", str(exc)) from exc
         return out
 
     def department_add(self, params: dict[str, Any]) -> MethodResult:

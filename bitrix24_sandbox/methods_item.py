@@ -12,13 +12,14 @@ from typing import Any
 
 from . import cost as costs
 from . import directory_data as dd
-from .entities import EntitySpec, as_list, encode, item_spec
+from .entities import VIEW_ENTITY_TYPES, EntitySpec, as_list, encode, item_spec, item_view_spec
 from .errors import MethodResult, PortalError
 from .fieldmeta import Field
+from .methods_crm import LegacyCrm
 from .methods_directory import Directories
-from .params import int_param, param
+from .params import int_param, obj_param, param
 from .records import Records
-from .values import format_instant, is_yes
+from .values import is_yes
 
 Handler = Callable[[dict[str, Any]], MethodResult]
 INVOICE = 31
@@ -77,9 +78,10 @@ def type_spec() -> EntitySpec:
 
 
 class SmartItems:
-    def __init__(self, records: Records, directories: Directories) -> None:
+    def __init__(self, records: Records, directories: Directories, legacy: LegacyCrm) -> None:
         self.records = records
         self.dirs = directories
+        self.legacy = legacy
         self.types = type_spec()
         records.store.ensure_table("type")
         self.specs: dict[int, EntitySpec] = {}
@@ -110,6 +112,8 @@ class SmartItems:
     def install(self, fresh: bool) -> None:
         """Invoices always exist; a fresh portal also gets two smart process types. Reopened DB files
         rebuild their specs from the stored types."""
+        for etid, name in VIEW_ENTITY_TYPES.items():
+            self.specs[etid] = item_view_spec(self.legacy.specs[name], etid)
         self._open_type(INVOICE, "SMART_INVOICE", fresh, "Invoices")
         if fresh:
             for etid, title, code in DEFAULT_TYPES:
@@ -195,12 +199,12 @@ class SmartItems:
         )
 
     def type_add(self, params: dict[str, Any]) -> MethodResult:
-        row = self.create_type(dict(param(params, "fields") or {}))
+        row = self.create_type(obj_param(params, "fields"))
         return MethodResult({"type": self._type_out(row)}, cost=costs.write_cost(len(TYPE_KEYS)))
 
     def type_update(self, params: dict[str, Any]) -> MethodResult:
         row = self._type_row(params)
-        fields = dict(param(params, "fields") or {})
+        fields = obj_param(params, "fields")
         changes: dict[str, Any] = {"updatedBy": 1}
         if "title" in fields:
             changes["title"] = str(fields["title"])
@@ -246,6 +250,8 @@ class SmartItems:
 
     def _out(self, spec: EntitySpec, rec: dict[str, Any], keys: list[str], original: bool) -> dict[str, Any]:
         out = encode(spec, rec, keys, self.tz)
+        if spec.extra.get("legacy") and len(keys) == len(spec.fields):
+            out["entityTypeId"] = spec.entity_type_id
         if original:
             out = {
                 (spec.fields[k].extras["upperName"] if spec.fields[k].dynamic else k): v
@@ -258,7 +264,7 @@ class SmartItems:
         if not names or "*" in names:
             return list(spec.fields)
         aliases = self.aliases(spec)
-        keys = [spec.id_key]
+        keys = [aliases.get(spec.id_key, spec.id_key)]
         for n in names:
             k = aliases.get(n, n)
             if k in spec.fields and k not in keys:
@@ -297,10 +303,16 @@ class SmartItems:
 
     def _decode(self, spec: EntitySpec, fields: Any, current: dict[str, Any] | None) -> dict[str, Any]:
         aliases = self.aliases(spec)
-        renamed = {aliases.get(str(k), str(k)): v for k, v in (fields or {}).items()}
+        if not isinstance(fields, dict):
+            raise PortalError("INVALID_ARG_VALUE", "Parameter 'fields' must be an object")
+        renamed = {aliases.get(str(k), str(k)): v for k, v in fields.items()}
         return self.records.decode_fields(spec, renamed, current)
 
     def add_item(self, spec: EntitySpec, fields: Any) -> dict[str, Any]:
+        legacy = spec.extra.get("legacy")
+        if legacy:  # entityTypeId 1-4: the legacy entity's own add, with its defaults and rules
+            rid = self.legacy.add_record(legacy, self._upper(spec, fields))
+            return self.records.fetch(spec, rid) or {}
         etid = int(spec.entity_type_id or 0)
         data = self._defaults(etid)
         data.update({k: v for k, v in self._decode(spec, fields, None).items() if v is not None})
@@ -344,10 +356,25 @@ class SmartItems:
             cost=costs.write_cost(len(param(params, "fields") or {})),
         )
 
+    def _upper(self, spec: EntitySpec, fields: Any) -> dict[str, Any]:
+        if not isinstance(fields, dict):
+            raise PortalError("INVALID_ARG_VALUE", "fields must be an object")
+        aliases = self.aliases(spec)
+        out = {}
+        for k, v in fields.items():
+            camel = aliases.get(str(k), str(k))
+            if camel in spec.fields:
+                out[spec.fields[camel].name] = v
+        return out
+
     def update_item(self, spec: EntitySpec, rid: int, fields: Any) -> dict[str, Any]:
         cur = self.records.fetch(spec, rid)
         if cur is None:
             raise PortalError("NOT_FOUND", "Item not found")
+        legacy = spec.extra.get("legacy")
+        if legacy:
+            self.legacy.update_record(legacy, rid, self._upper(spec, fields))
+            return self.records.fetch(spec, rid) or cur
         changes = self._decode(spec, fields, cur)
         changes["updatedBy"] = 1
         if "stageId" in changes and changes["stageId"] != cur.get("stageId"):
@@ -385,7 +412,3 @@ def int_or_none(v: Any) -> int | None:
         return int(v) if v not in (None, "") else None
     except (TypeError, ValueError):
         return None
-
-
-def _iso(v: int, tz: int) -> str:
-    return format_instant(v, tz)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import PortalError
+from .values import to_int
 
 
 def param(params: dict[str, Any], name: str, default: Any = None) -> Any:
@@ -22,8 +23,8 @@ def int_param(params: dict[str, Any], name: str) -> int | None:
     if v is None or v == "" or isinstance(v, (dict, list, bool)):
         return None
     try:
-        return int(float(v))
-    except (TypeError, ValueError):
+        return to_int(v)
+    except ValueError:
         return None
 
 
@@ -33,3 +34,13 @@ def require_id(params: dict[str, Any], name: str = "id") -> int:
     if rid is None or rid <= 0:
         raise PortalError("", "ID is not defined or invalid.")
     return rid
+
+
+def obj_param(params: dict[str, Any], name: str) -> dict[str, Any]:
+    """An object parameter (fields, filter, order); absent or empty is {}, anything else is refused."""
+    v = param(params, name)
+    if v is None or v == "" or v == []:
+        return {}
+    if not isinstance(v, dict):
+        raise PortalError("INVALID_ARG_VALUE", f"Parameter '{name}' must be an object")
+    return v

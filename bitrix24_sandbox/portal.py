@@ -48,7 +48,7 @@ class Portal:
         self.crm = LegacyCrm(self.records, self.specs)
         self.directories = Directories(self.records)
         self.directories.install(self.now())
-        self.items = SmartItems(self.records, self.directories)
+        self.items = SmartItems(self.records, self.directories, self.crm)
         self.items.install(fresh)
         self._methods: dict[str, Handler] = {}
         self.crm.register(self._methods)

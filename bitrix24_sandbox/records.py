@@ -15,7 +15,7 @@ from .entities import LEGACY, EntitySpec, as_list, decode, encode
 from .errors import PortalError
 from .filters import FilterError, compile_filter, compile_order
 from .store import Store
-from .values import ValueError_
+from .values import ValueError_, to_int
 
 PAGE = 50
 
@@ -45,8 +45,8 @@ def parse_start(value: Any) -> int:
     if value is None or value == "":
         return 0
     try:
-        n = int(float(value))
-    except (TypeError, ValueError):
+        n = to_int(value)
+    except ValueError:
         return 0
     if n < 0:
         return -1
@@ -111,7 +111,7 @@ class Records:
         out: dict[str, Any] = {}
         for key, value in fields.items():
             f = spec.fields.get(str(key))
-            if f is None or (f.read_only and f.name != spec.extra.get("writable_ro")):
+            if f is None or f.read_only:
                 continue
             if f.type == fm.MULTIFIELD_TYPE:
                 old = (current or {}).get(f.name) or []

@@ -89,13 +89,13 @@ class Engine:
         if self.hook is not None:
             self.hook(method)
         fault = self.faults.draw(method)
-        if fault is not None:
-            self.counters.fault(fault)
         try:
             if fault == "503":
+                self.counters.fault(fault)
                 raise WireError("QUERY_LIMIT_EXCEEDED", 503)
             caller = authorize()
             if fault == "expired" and caller.kind == "oauth":
+                self.counters.fault(fault)
                 self.auth.expire(caller.token)
                 raise WireError("expired_token", 401)
             if self.bucket is not None and not self.bucket.try_take(self.clock.now()):
@@ -113,7 +113,10 @@ class Engine:
             log.error("request %s failed:\n%s", method, traceback.format_exc())
             self.counters.error("INTERNAL_SERVER_ERROR")
             return json_reply(500, WireError("INTERNAL_SERVER_ERROR", 500).body()), None
-        return reply, (fault if fault not in BEFORE_WORK else None)
+        if fault is None or fault in BEFORE_WORK:
+            return reply, None
+        self.counters.fault(fault)
+        return reply, fault
 
     def _run(self, method: str, params: dict[str, Any], caller: Caller) -> Reply:
         start = self.clock.now()
@@ -135,26 +138,27 @@ class Engine:
         return json_reply(200, envelope)
 
     # --- one method (alone or inside a batch) ---------------------------------------------------------
-    def command(self, method: str, params: dict[str, Any], caller: Caller, budget: _Budget) -> _Outcome:
+    def command(self, method: str, params: dict[str, Any], caller: Caller, budget: _Budget) -> Outcome:
         start = self.clock.now()
         try:
             result, total, nxt, cost = self._execute(method, params, caller, start)
         except WireError as exc:
-            self.counters.error(exc.code)
             if exc.code == "OPERATION_TIME_LIMIT":
                 self.counters.refusal(exc.code)
-            return _Outcome(error=exc.body(), status=exc.status)
+            else:
+                self.counters.error(exc.code)
+            return Outcome(error=exc.body(), status=exc.status)
         self._spend(method, cost, budget)
         finish = self.clock.now()
         state = self.budget.charge(method, cost, finish)
         self.counters.command(method, cost, result, total is not None or method.endswith(".list"))
         block = time_block(start, finish, cost, self.tz, state.used, state.reset_at)
-        return _Outcome(result=result, total=total, next=nxt, time=block)
+        return Outcome(result=result, total=total, next=nxt, time=block)
 
     def _execute(
         self, method: str, params: dict[str, Any], caller: Caller, now: float
     ) -> tuple[Any, int | None, int | None, float]:
-        own = self._own_method(method, caller, now)
+        own = self._own_method(method, caller)
         if own is not None:
             return own, None, None, 0.0
         scope = self._scope_of(method)
@@ -200,7 +204,7 @@ class Engine:
             raise RequestTimeout(method)
         self.clock.sleep(cost)
 
-    def _own_method(self, method: str, caller: Caller, now: float) -> Any:
+    def _own_method(self, method: str, caller: Caller) -> Any:
         """`scope` of a restricted webhook or token lists ITS scopes (the data plane knows the portal's)."""
         if method == "scope" and caller.scopes is not None:
             return sorted(caller.scopes)
@@ -232,11 +236,6 @@ class Engine:
         )
 
 
-@dataclass
-class _Outcome(Outcome):
-    status: int = 200
-
-
 # --- HTTP ------------------------------------------------------------------------------------------------
 
 
@@ -245,6 +244,7 @@ class Listener(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many parallel clients connect at once; a backlog of 5 drops SYNs (1 s stalls)
 
     def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 0) -> None:
         self.engine = engine

@@ -19,9 +19,14 @@ def portal_tz(offset_minutes: int) -> timezone:
     return timezone(timedelta(minutes=offset_minutes))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MIN_INSTANT = -62135596800 + 86400  # 0001-01-02: any offset stays inside datetime's range
+MAX_INSTANT = 253402300799 - 86400  # 9999-12-30
+
+
 def format_instant(epoch: int | float, offset_minutes: int) -> str:
     """ISO 8601 with the portal's offset, seconds precision: 2024-08-30T14:29:00+03:00."""
-    dt = datetime.fromtimestamp(int(epoch), portal_tz(offset_minutes))
+    dt = (_EPOCH + timedelta(seconds=int(epoch))).astimezone(portal_tz(offset_minutes))
     return dt.isoformat(timespec="seconds")
 
 
@@ -30,6 +35,8 @@ def parse_instant(value: object, offset_minutes: int) -> int:
     if isinstance(value, bool):
         raise ValueError_(f"not a date: {value!r}")
     if isinstance(value, (int, float)):
+        if not MIN_INSTANT <= value <= MAX_INSTANT:  # also refuses NaN
+            raise ValueError_(f"not a date: {value!r}")
         return int(value)
     text = str(value).strip()
     m = _ISO_RE.match(text)
@@ -37,13 +44,20 @@ def parse_instant(value: object, offset_minutes: int) -> int:
         y, mo, d, h, mi, s, off = m.groups()
         tz = _tz_of(off, offset_minutes)
         dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=tz)
-        return int(dt.timestamp())
+        return _checked(dt)
     m = _RU_RE.match(text)
     if m:
         d, mo, y, h, mi, s = m.groups()
         dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
-        return int(dt.replace(tzinfo=portal_tz(offset_minutes)).timestamp())
+        return _checked(dt.replace(tzinfo=portal_tz(offset_minutes)))
     raise ValueError_(f"not a date: {value!r}")
+
+
+def _checked(dt: datetime) -> int:
+    epoch = int((dt - _EPOCH).total_seconds())
+    if not MIN_INSTANT <= epoch <= MAX_INSTANT:
+        raise ValueError_(f"date out of range: {dt.isoformat()}")
+    return epoch
 
 
 def _tz_of(off: str | None, offset_minutes: int) -> timezone:
@@ -61,3 +75,19 @@ def is_yes(value: object) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().upper() in ("Y", "1", "TRUE")
+
+
+INT_MAX = 2**63 - 1  # SQLite INTEGER
+
+
+def to_int(value: object) -> int:
+    """An integer from a number or numeric text; ValueError_ when not one or beyond SQLite's range."""
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        n = int(float(value)) if not isinstance(value, int) else value  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError_(f"not an integer: {value!r}") from exc
+    if abs(n) > INT_MAX:
+        raise ValueError_(f"integer out of range: {value!r}")
+    return n

@@ -100,8 +100,7 @@ def parse_query(query: str) -> dict[str, Any]:
     for name, value in parse_qsl(query, keep_blank_values=True):
         if name:
             _insert(root, split_key(name), value)
-    result = listify(root)
-    return result if isinstance(result, dict) else {}
+    return {key: listify(value) for key, value in root.items()}  # the top level stays a map
 
 
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:

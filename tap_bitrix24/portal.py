@@ -8,6 +8,7 @@ entities by the core's fast ID-cursor strategy (one cursor per reader range), di
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +31,8 @@ from . import directory_fields
 from .bookmarks import portal_filter_text
 from .errors import Auth, SettingError, reporting
 from .stream_specs import StreamSpec
+
+LOGGER = logging.getLogger("tap-bitrix24")
 
 ENTITY_PATHS = {
     "deal": "crm.deal",
@@ -128,7 +131,12 @@ class Portal:
             token = CountingToken(
                 str(cfg["domain"]), renewed.access_token, renewed.refresh_token, renewed.expires, app
             )
-            if token_file:
+            if not token_file:
+                LOGGER.warning(
+                    "Bitrix24 rotated the OAuth refresh token: the configured refresh_token is used up. "
+                    "Set refresh_token_file so the tap keeps the new one for the next run."
+                )
+            else:
                 _write_token_file(token_file, renewed.refresh_token)
                 token.oauth_token_renewed_signal.connect(
                     lambda event: _save_renewed(token_file, event)  # rotated: the old one is dead

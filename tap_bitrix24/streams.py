@@ -121,7 +121,7 @@ class EntityStream(BitrixStream):
             progress.read_started,
             probe.max_id,
         )
-        yield from self._read(progress, since, probe.max_id)
+        yield from self._read(state, progress, since, probe.max_id)
         if incremental:
             bookmark = bookmarks.finish_read(
                 state,
@@ -133,13 +133,16 @@ class EntityStream(BitrixStream):
         self._progress = None
 
     def _read(
-        self, progress: bookmarks.ReadProgress, since: dt.datetime | None, max_id: int | None
+        self,
+        state: dict[str, Any],
+        progress: bookmarks.ReadProgress,
+        since: dt.datetime | None,
+        max_id: int | None,
     ) -> Iterable[dict[str, Any]]:
         readers = self.portal.plan_readers(progress.cursors, max_id, int(self.config.get("parallelism", 1)))
         for reader in readers:
             progress.cursors.setdefault(reader.key, reader.after)
-        if isinstance(self.get_context_state(None).get(bookmarks.RESUME), dict):
-            self.get_context_state(None)[bookmarks.RESUME]["cursors"] = dict(progress.cursors)
+            bookmarks.advance_cursor(state, reader.key, progress.cursors[reader.key])
         meter = _Meter(self, self.portal.request_count())
         for reader_key, records in self.portal.read_by_id(self.spec, self.selected_fields(), since, readers):
             for record in records:

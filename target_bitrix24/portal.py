@@ -45,6 +45,9 @@ from target_bitrix24.routing import StreamRoute
 # Per-command error codes: refused before running (send again) / may have run (check first).
 _NOT_EXECUTED_CODES = {"query_limit_exceeded", "operation_time_limit"}
 _UNKNOWN_CODES = {"internal_server_error", "error_unexpected_answer"}
+# 49 keys per list command: without duplicates on the portal a page (50 rows) is never full, so no
+# continuation request is needed; a full page means a key matches several records (then read on).
+KEYS_PER_LOOKUP = 49
 WRITABLE = ("crm.deal", "crm.lead", "crm.contact", "crm.company", "crm.quote", "crm.activity", "crm.item")
 
 
@@ -168,7 +171,7 @@ class EntityPortal:
 
     # --- lookups ----------------------------------------------------------------------------------
     def lookup(self, match_field: str, values: Sequence[Any], select: Sequence[str]) -> dict[str, list[dict]]:
-        """Rows whose match_field is in values: 50 keys per list command, 50 commands per request.
+        """Rows whose match_field is in values: 49 keys per list command, 50 commands per request.
         A command that returns a full page is continued after its last ID until a short page."""
         try:
             return self._lookup(match_field, values, select)
@@ -179,7 +182,8 @@ class EntityPortal:
         self, match_field: str, values: Sequence[Any], select: Sequence[str]
     ) -> dict[str, list[dict]]:
         found: dict[str, list[dict]] = {}
-        chunks = [list(values[i : i + MAX_COMMANDS]) for i in range(0, len(values), MAX_COMMANDS)]
+        step = KEYS_PER_LOOKUP
+        chunks = [list(values[i : i + step]) for i in range(0, len(values), step)]
         cursors: list[tuple[list[Any], int]] = [(chunk, 0) for chunk in chunks]
         while cursors:
             requests = [self._list_request(match_field, chunk, after, select) for chunk, after in cursors]

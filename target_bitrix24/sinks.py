@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 class Bitrix24Sink(BatchSink):
     """Every record that enters ends up counted as written or in the dead-letter file."""
 
-    # One lookup request covers 2,500 keys (50 list commands of 50); the writes take 50 requests.
-    MAX_SIZE_DEFAULT = 2500
+    # One lookup request covers 2,450 keys (50 list commands of 49); the writes take 49 requests.
+    MAX_SIZE_DEFAULT = 2450
 
     def __init__(self, target: TargetBitrix24, stream_name: str, schema: dict, key_properties: Any) -> None:
         self.owner = target

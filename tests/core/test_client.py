@@ -217,3 +217,45 @@ def test_entities_table_rows() -> None:
     assert entities.entity_for_method("CRM.DEAL.LIST.json") == (deal, "list")
     request = BitrixAPIRequest(BitrixWebhook("http://x/rest/1/c/"), "crm.item.list")
     assert request.entity is item
+
+
+def test_sub_entities_build_their_wire_methods(client: Client) -> None:
+    cases = [
+        (
+            client.crm.deal.productrows.set(bitrix_id=7, rows=[{"PRODUCT_ID": 1}]),
+            "crm.deal.productrows.set",
+            {"id": 7, "rows": [{"PRODUCT_ID": 1}]},
+        ),
+        (client.crm.contact.company.items.get(bitrix_id=5), "crm.contact.company.items.get", {"id": 5}),
+        (
+            client.crm.deal.userfield.list(order={"SORT": "ASC"}),
+            "crm.deal.userfield.list",
+            {"order": {"SORT": "ASC"}},
+        ),
+        (
+            client.crm.item.productrow.set(owner_id=3, owner_type="D", product_rows=[]),
+            "crm.item.productrow.set",
+            {"ownerId": 3, "ownerType": "D", "productRows": []},
+        ),
+        (
+            client.crm.type.get_by_entity_type_id(entity_type_id=128),
+            "crm.type.getbyentitytypeid",
+            {"entityTypeId": 128},
+        ),
+        (
+            client.user.add(fields={"EMAIL": "a@b.c", "NAME": "A"}),
+            "user.add",
+            {"EMAIL": "a@b.c", "NAME": "A"},
+        ),
+        (
+            client.socialnetwork.sonet_group.get(filter={"ACTIVE": "Y"}),
+            "sonet_group.get",
+            {"FILTER": {"ACTIVE": "Y"}},
+        ),
+        (client.app.option.set(options={"a": 1}), "app.option.set", {"options": {"a": 1}}),
+    ]
+    for request, method, params in cases:
+        assert (request.method, request.params) == (method, params)
+    assert client.crm.currency.base.get().result == "RUB" or isinstance(
+        client.crm.currency.base.get().result, str
+    )

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from api_plane_support import SPEED, ids, make_client, stored_ids
 
-from bitrix24_core import Client
+from bitrix24_core import BitrixApp, BitrixToken, Client
 from bitrix24_core.error import BitrixAPIError, BitrixAPIOperationTimeLimit, BitrixValidationError
 from bitrix24_core.lists import split_range
 from bitrix24_sandbox import Sandbox
@@ -286,3 +286,21 @@ def test_hundred_thousand_deals_in_at_most_41_requests() -> None:
             assert list(got) == (want[::-1] if descending else want)
             assert counters["requests"] <= 41 and counters["rows"] <= 100_050 + 2_500
             assert peak < 25_000_000, peak  # a few batches in flight (measured ~4 MB), not 100,000 rows
+
+
+def test_fast_read_through_faults_and_token_expiry() -> None:
+    """Transient faults (503, 500, HTML 502, dropped connections, expired tokens) are the transport's
+    to retry: the chained read still returns exactly the stored IDs, in both directions and in parallel."""
+    faults = "503=0.05,500=0.03,html502=0.02,drop=0.02,expired=0.05"
+    with Sandbox(seed={"deals": 8000}, speed=SPEED, faults=faults, fault_seed=7) as sb:
+        o = sb.oauth
+        app = BitrixApp(o.client_id, o.client_secret, oauth_server=o.server)
+        client = Client(
+            BitrixToken(sb.base_url, o.access_token, o.refresh_token, o.expires, app), time_scale=SPEED
+        )
+        want = stored_ids(sb, "deal")
+        for descending in (False, True):
+            got = ids(client.crm.deal.list(select=["ID"]).as_list_fast(descending=descending).result)
+            assert got == (want[::-1] if descending else want)
+        assert sorted(ids(client.crm.deal.list(select=["ID"]).as_list_fast(parallel=3).result)) == want
+        assert sum(sb.counters()["faults"].values()) > 0

@@ -164,3 +164,38 @@ def test_direct_mutation_is_seen_over_http_and_concurrent_reads_stay_consistent(
         assert (
             call(sb, "crm.item.get", {"entityTypeId": 128, "id": new_id}, status=400)["error"] == "NOT_FOUND"
         )
+
+
+def test_crm_item_over_legacy_entities_shares_their_records():
+    with Sandbox(seed={"deals": 70, "leads": 5}, speed=1000.0) as sb:
+        legacy = call(sb, "crm.deal.list", {"order": {"ID": "ASC"}, "select": ["ID", "TITLE", "OPPORTUNITY"]})
+        items = call(
+            sb,
+            "crm.item.list",
+            {
+                "entityTypeId": 2,
+                "order": {"id": "ASC"},
+                "select": ["id", "title", "opportunity", "updatedTime"],
+            },
+        )
+        assert items["total"] == legacy["total"] == 70 and items["next"] == 50
+        first, item = legacy["result"][0], items["result"]["items"][0]
+        assert item["id"] == int(first["ID"]) and item["title"] == first["TITLE"]
+        assert item["opportunity"] == pytest.approx(float(first["OPPORTUNITY"]))
+        lead = call(
+            sb,
+            "crm.item.add",
+            {
+                "entityTypeId": 1,
+                "fields": {"title": "Via item", "stageId": "IN_PROCESS", "opportunity": 999.9},
+            },
+        )["result"]["item"]
+        assert lead["entityTypeId"] == 1 and lead["stageSemanticId"] == "P"
+        via_legacy = call(sb, "crm.lead.get", {"id": lead["id"]})["result"]
+        assert via_legacy["TITLE"] == "Via item" and via_legacy["STATUS_ID"] == "IN_PROCESS"
+        assert via_legacy["OPPORTUNITY"] == "999.90"
+        call(sb, "crm.lead.update", {"id": lead["id"], "fields": {"STATUS_ID": "JUNK"}})
+        again = call(sb, "crm.item.get", {"entityTypeId": 1, "id": lead["id"]})["result"]["item"]
+        assert again["stageId"] == "JUNK" and again["stageSemanticId"] == "F"
+        fields = call(sb, "crm.item.fields", {"entityTypeId": 2})["result"]["fields"]
+        assert fields["stageId"]["upperName"] == "STAGE_ID" and "ufCrm_REGION" in fields

@@ -79,6 +79,7 @@ def test_php_bracket_decoding_rules() -> None:
     }
     assert parse_query("a[x]=1&a[x]=2&b=&c[5]=z") == {"a": {"x": "2"}, "b": "", "c": {"5": "z"}}
     assert parse_query("cmd[k]=crm.deal.get%3Fid%3D1") == {"cmd": {"k": "crm.deal.get?id=1"}}
+    assert parse_query("0=a&1=b") == {"0": "a", "1": "b"}
 
 
 def test_method_names_are_case_insensitive_and_json_suffix_optional(
@@ -225,3 +226,23 @@ def test_stop_closes_the_port_and_kept_alive_connections() -> None:
     with pytest.raises(requests.ConnectionError):
         http.get(base + "/rest/scope", timeout=2)
     http.close()
+
+
+def test_many_parallel_clients_are_all_served(sb: Sandbox) -> None:
+    failures: list[str] = []
+
+    def client() -> None:
+        with requests.Session() as session:
+            for _ in range(5):
+                answer = session.get(sb.webhook_url + "crm.deal.get?id=1", timeout=10)
+                if answer.status_code != 200:
+                    failures.append(answer.text)
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert time.monotonic() - began < 5.0

@@ -143,3 +143,21 @@ def test_interrupted_sync_resumes_without_loss_and_rereads_little() -> None:
             titles = {r["ID"]: r["TITLE"] for r in resumed.records("deals") + follow.records("deals")}
             assert titles[every[1]] == f"behind the cursor {stop_at}"
             assert "resume" not in follow.last_state["bookmarks"]["deals"]
+
+
+def test_parallel_readers_keep_one_cursor_each_and_resume() -> None:
+    with Sandbox(seed={"deals": 8000}, speed=SPEED) as sb:
+        config = tap_config(sb, lookback_seconds=0, parallelism=3)
+        catalog = select(discover(config), ["deals"])
+        every = portal_ids(sb)
+        whole = run_tap(config, catalog=catalog)
+        _assert_unique(whole.ids("deals"))
+        assert sorted(whole.ids("deals")) == every
+
+        crashed = run_tap(config, catalog=catalog, stop_after_records=4500)
+        cursors = crashed.last_state["bookmarks"]["deals"]["resume"]["cursors"]
+        assert len(cursors) == 3, "one ID cursor per reader range"
+        resumed = run_tap(config, catalog=catalog, state=crashed.last_state)
+        _assert_unique(resumed.ids("deals"))
+        assert set(crashed.ids("deals")) | set(resumed.ids("deals")) == set(every)
+        assert len(set(crashed.ids("deals")) & set(resumed.ids("deals"))) <= 3 * 2500

@@ -30,7 +30,7 @@ def base_config(sandbox: Sandbox, tmp_path: Path) -> dict[str, Any]:
     return {
         "webhook_url": sandbox.webhook_url,
         "time_scale": SPEED,
-        "request_timeout": 1.0,
+        "request_timeout": 10.0,
         "dead_letter_path": str(tmp_path / "dead.jsonl"),
     }
 

@@ -12,9 +12,9 @@ from bitrix24_sandbox import Sandbox
 from .conftest import all_rows, record_messages, run_target, schema_message
 
 SCHEMA = {"origin_id": {"type": "string"}, "title": {"type": "string"}, "opportunity": {"type": "number"}}
-# A "slow" answer is held 1.5 s; the target gives up waiting after 0.5 s, the write having been done.
-TIMEOUTS = {"request_timeout": 0.5}
-SLOW = "slow_delay=1.5"
+# A "slow" answer is held 2.5 s; the target gives up waiting after 1.5 s, the write having been done.
+TIMEOUTS = {"request_timeout": 1.5}
+SLOW = "slow_delay=2.5"
 
 
 def deal_state(sb: Sandbox) -> dict[str, list[dict]]:

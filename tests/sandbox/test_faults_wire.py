@@ -86,6 +86,7 @@ def test_expired_token_fault_expires_the_token(sb: Sandbox) -> None:
 def test_expired_fault_does_not_touch_webhooks(sb: Sandbox) -> None:
     sb.queue_faults("expired")
     assert requests.get(sb.webhook_url + "scope").status_code == 200
+    assert sb.counters()["faults"] == {}  # drawn, but it does not apply to a webhook
 
 
 def test_queued_fault_can_target_one_method(sb: Sandbox) -> None:

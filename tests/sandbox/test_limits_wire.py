@@ -80,6 +80,7 @@ def test_operating_time_blocks_the_next_call_of_that_method_only() -> None:
         assert blocked.json()["error"] == "OPERATION_TIME_LIMIT"
         assert http.get(sb.webhook_url + "crm.deal.fields").status_code == 200  # other methods work
         assert sb.counters()["refusals"] == {"OPERATION_TIME_LIMIT": 1}
+        assert sb.counters()["errors"] == {"OPERATION_TIME_LIMIT": 1}
         sb.clock.advance(first_time["operating_reset_at"] - sb.clock.now() + 1)
         assert list_deals(http, sb).status_code == 200
 
