@@ -110,7 +110,8 @@ def _converse(
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(job) + "\n")
     proc.stdin.close()
-    done_virtual = done_real = None
+    done_virtual: float | None = None
+    done_real = 0.0
     for line in proc.stdout:
         if not line.startswith(PREFIX):
             continue

@@ -10,7 +10,7 @@ tap, through the same singer-sdk machinery (typing conformance, RECORD or BATCH 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ class MemoryStream(Stream):
         self.primary_keys = [key]
         self._records = records
 
-    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         yield from self._records
 
 

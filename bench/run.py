@@ -45,7 +45,7 @@ PARTS = ("reads", "sync", "writes", "overhead")
 def default_speed(size: int) -> float:
     """Portal seconds per real second. Low enough that real CPU time (scaled by F like everything else)
     stays small next to simulated server time; higher for a million rows to keep the run bounded."""
-    return 10.0 if size <= 100_000 else 25.0
+    return 10.0 if size <= 100_000 else 15.0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

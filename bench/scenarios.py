@@ -35,6 +35,7 @@ class Section:
     bound_s: float = 0.0  # operating-time bound of the ideal plan (ideal / 0.8)
     runs: list[Run] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    targeted: bool = True  # the read targets apply (bulk reads of deals)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -32,8 +32,12 @@ STREAMS = {
 
 
 # ---- orchestrator side -------------------------------------------------------------------------------
+PARALLELISM = 8  # the tap's readers per stream, as core.as_list_fast(parallel=8) in bench/readers.py
+
+
 def tap_config(sb: Any, speed: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"webhook_url": sb.webhook_url, "time_scale": speed, "plan": "standard", **(extra or {})}
+    base = {"webhook_url": sb.webhook_url, "time_scale": speed, "plan": "standard"}
+    return {**base, "parallelism": PARALLELISM, **(extra or {})}
 
 
 def discover(sb: Any, speed: float, workdir: Path) -> dict[str, Any]:
@@ -86,7 +90,7 @@ def tap_read_job(
         extra["batch_config"] = {
             "encoding": {"format": "parquet", "compression": "gzip"},
             "storage": {"root": f"file://{workdir / 'batches'}", "prefix": "deals-"},
-            "batch_size": 100000,
+            "batch_size": 10000,  # records per parquet file: bounds the memory a batch holds
         }
     cfg = workdir / "config.json"
     cfg.write_text(json.dumps(tap_config(sb, speed, extra)))
@@ -175,9 +179,10 @@ def run_target(job: dict[str, Any], done: Done) -> dict[str, Any]:
     else:
         items = upsert_items(job["count"], job["tag"])
         key, records = KEY, [dict(i.fields) for i in items]
-    schema = {"type": "object", "properties": {name: {"type": ["string"]} for name in records[0]}}
+    properties: dict[str, Any] = {name: {"type": ["string"]} for name in records[0]}
     if key == "ID":
-        schema["properties"]["ID"] = {"type": ["integer"]}
+        properties["ID"] = {"type": ["integer"]}
+    schema = {"type": "object", "properties": properties}
     lines = [json.dumps({"type": "SCHEMA", "stream": "deals", "schema": schema, "key_properties": [key]})]
     lines += [json.dumps({"type": "RECORD", "stream": "deals", "record": r}) for r in records]
     payload = ("\n".join(lines) + "\n").encode()

@@ -11,7 +11,9 @@ so one HTTP call returns up to 50 x 50 rows. The pitfalls other SDKs fell into, 
 - Junk commands still cost server time, so each batch holds only as many commands as the ID span left
   can fill: the first request carries a cheap ID-only probe of the far end of the range, and a batch
   never has more pages than ``ceil((end - cursor) / 50)``. On dense IDs no junk command is ever sent.
-- Every command's error raises (``halt=1``, so the server stops there): never a short read.
+- Every command's error raises (``halt=1``, so the server stops there): never a short read. The one
+  exception is OPERATION_TIME_LIMIT when the client paces operating time: that command was refused
+  before it ran, so the chain is resent from the cursor once the transport lets it through.
 - Rows must come strictly beyond the cursor; a row that does not is an error, never emitted twice.
 - Descending reads use ``<ID`` and ``order DESC``: the cursor excludes the last row, no duplicates.
 
@@ -32,20 +34,22 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .batch import MAX_COMMANDS, RawBatch, send_batch
 from .encoding import encode_query
 from .entities import Entity, ListSyntax
-from .error import BitrixSDKException, BitrixValidationError
+from .error import BitrixAPIOperationTimeLimit, BitrixSDKException, BitrixValidationError
 from .responses import BitrixAPIListResponse, BitrixAPIResponse, BitrixTimeResponse, command_error
+from .transport import CallOptions
 
 if TYPE_CHECKING:
     from .requests import BitrixAPIRequest
 
 PAGE = 50
+T = TypeVar("T")
 
 IdRange = tuple[int, int]  # inclusive (lowest ID, highest ID)
 RangeRows = tuple["IdRange | None", list[Any]]
@@ -356,42 +360,75 @@ def _opening(plan: _Plan, lower: int | None, upper: int | None) -> tuple[int | N
     return (_row_id(plan.entity, probe[0]) if probe else None), rows
 
 
+MAX_STALLS = 3  # resumes in a row without a new row before an OPERATION_TIME_LIMIT is raised
+
+
+def _paced(plan: _Plan) -> bool:
+    return (plan.request.options or CallOptions()).resolve().operating_limit is not False
+
+
+def _resumable(plan: _Plan, send: Callable[[], T]) -> T:
+    """``send()``, repeated after OPERATION_TIME_LIMIT while the client paces operating time."""
+    for attempt in range(MAX_STALLS):
+        try:
+            return send()
+        except BitrixAPIOperationTimeLimit:
+            if not _paced(plan) or attempt == MAX_STALLS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _chain(plan: _Plan, lower: int | None, upper: int | None, end: int | None) -> Iterator[list[Any]]:
     """Pages (lists of rows) of one ID range, in cursor order. ``end``: the extreme ID (max when
-    ascending) if known; else the first request probes it next to the first page."""
+    ascending) if known; else the first request probes it next to the first page.
+
+    A command refused with OPERATION_TIME_LIMIT (refused before it ran, so safe to repeat) is resent
+    from the cursor when the client paces operating time: the transport then holds the batch until the
+    window frees. Every other command error raises."""
     desc = plan.descending
     cursor = upper if desc else lower
-    if end is None:
-        end, rows = _opening(plan, lower, upper)
-        cursor = _advance(plan, rows, cursor)
-        if rows:
-            yield rows
-        if len(rows) < PAGE:
-            return
-    while not _reached(cursor, end, desc):
-        if desc:
-            upper = cursor
-        else:
-            lower = cursor
-        pages = _pages_for(cursor, end, desc)
-        commands: dict[str, str] = {}
-        for k in range(pages):
-            ref: Any = cursor if k == 0 else plan.reference(k - 1)
-            commands[str(k)] = (
-                plan.command(lower, ref, descending=True)
-                if desc
-                else plan.command(ref, upper, descending=False)
-            )
-        raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
-        for k in range(pages):
-            rows = _command_rows(plan.entity, raw, str(k))
-            cursor = _advance(plan, rows, cursor)
-            if rows:
-                yield rows
-            if len(rows) < PAGE:
-                return  # a short page is the end; later commands' filters were junk
+    opened = end is not None
+    paced = _paced(plan)
+    stalls = 0
+    while True:
+        if cursor is not None:
+            lower, upper = (lower, cursor) if desc else (cursor, upper)
+        before = cursor
+        try:
+            if not opened:
+                end, rows = _opening(plan, lower, upper)
+                opened = True
+                cursor = _advance(plan, rows, cursor)
+                if rows:
+                    yield rows
+                if len(rows) < PAGE:
+                    return
+                continue
             if _reached(cursor, end, desc):
                 return
+            pages = _pages_for(cursor, end, desc)
+            commands: dict[str, str] = {}
+            for k in range(pages):
+                ref: Any = cursor if k == 0 else plan.reference(k - 1)
+                commands[str(k)] = (
+                    plan.command(lower, ref, descending=True)
+                    if desc
+                    else plan.command(ref, upper, descending=False)
+                )
+            raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
+            for k in range(pages):
+                rows = _command_rows(plan.entity, raw, str(k))
+                cursor = _advance(plan, rows, cursor)
+                if rows:
+                    yield rows
+                if len(rows) < PAGE:
+                    return  # a short page is the end; later commands' filters were junk
+                if _reached(cursor, end, desc):
+                    return
+        except BitrixAPIOperationTimeLimit:
+            stalls = 0 if cursor != before else stalls + 1
+            if not paced or stalls >= MAX_STALLS:
+                raise
 
 
 def _fallback_reader(request: BitrixAPIRequest, descending: bool, limit: int | None) -> _PageReader:
@@ -444,7 +481,7 @@ def iter_ranges(
     plan = _plan(request, descending)
     if id_ranges is None:
         # The opening request (far-end probe + first page) also gives the range to split.
-        end, first = _opening(plan, plan.lower, plan.upper)
+        end, first = _resumable(plan, lambda: _opening(plan, plan.lower, plan.upper))
         if first:
             edges = (_row_id(plan.entity, first[0]), _row_id(plan.entity, first[-1]))
             yield (min(edges), max(edges)), first
@@ -478,8 +515,8 @@ _DONE = object()
 def _run_threads(
     plan: _Plan, jobs: list[tuple[IdRange, int | None, int | None, int]], parallel: int
 ) -> Iterator[RangeRows]:
-    """Run the ranges on ``parallel`` threads; a bounded queue hands pages over; any error raises here
-    and stops the other readers."""
+    """Run the ranges on ``parallel`` threads, each chaining its own batches; a bounded queue hands
+    pages over; any error raises here and stops the other readers."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=2 * parallel)
     stop = threading.Event()
     todo: queue.Queue[tuple[IdRange, int | None, int | None, int]] = queue.Queue()

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .error import BitrixAPIError, api_error
+from .error import BitrixAPIError, api_error, api_error_class
 
 T = TypeVar("T")
 
@@ -88,11 +88,10 @@ def command_error(key: Any, error: Any) -> BitrixAPIError:
         code, text = error.get("error"), error.get("error_description")
     else:
         code, text = str(error), None
+    code_text = str(code) if code is not None else None
+    status = api_error_class(code_text, 400).STATUS_CODE or 400  # the status the code stands for
     return api_error(
-        str(code) if code is not None else None,
-        str(text) if text is not None else None,
-        400,
-        context=f"batch command {key!r}",
+        code_text, str(text) if text is not None else None, status, context=f"batch command {key!r}"
     )
 
 

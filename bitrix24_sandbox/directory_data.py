@@ -85,33 +85,42 @@ _SIMPLE: dict[str, list[tuple[str, str]]] = {
 LEAD_FAIL = {"JUNK": "F", "CONVERTED": "S"}
 
 
+_COLORS = ["#39A8EF", "#2FC6F6", "#55D0E0", "#47E4C2", "#FFA900"]
+
+
 def statuses() -> list[dict[str, Any]]:
     """crm.status rows (canonical values) in a stable order; IDs 1..N."""
     rows: list[dict[str, Any]] = []
 
     def add(entity: str, sid: str, name: str, sort: int, sem: str | None, cat: int | None) -> None:
+        """As docs crm-status-list.md shows: system rows keep NAME_INIT, the general pipeline has
+        CATEGORY_ID null, APOLOGY's extra semantics is 'apology'."""
+        code = sid.split(":")[-1]
+        system = sort == 10 or code in ("WON", "LOSE", "CONVERTED", "JUNK")
+        color = (
+            _COLORS[(sort // 10 - 1) % len(_COLORS)]
+            if sem is None
+            else ("#7BD500" if sem == "S" else "#FF5752")
+        )
         row: dict[str, Any] = {
             "ID": len(rows) + 1,
             "ENTITY_ID": entity,
             "STATUS_ID": sid,
             "NAME": name,
-            "NAME_INIT": name,
+            "NAME_INIT": name if system else "",
             "SORT": sort,
-            "SYSTEM": "Y" if sort in (10,) or sem else "N",
-            "COLOR": "#39A8EF",
+            "SYSTEM": "Y" if system else "N",
+            "CATEGORY_ID": cat,
+            "COLOR": color,
         }
-        if cat is not None:
-            row["CATEGORY_ID"] = cat
         if sem is not None or entity.startswith(("DEAL_STAGE", "STATUS", "DYNAMIC")):
             row["SEMANTICS"] = sem
-            row["EXTRA"] = {
-                "SEMANTICS": {"S": "success", "F": "failure"}.get(sem or "", "process"),
-                "COLOR": "#39A8EF",
-            }
+            extra = {"S": "success", "F": "failure"}.get(sem or "", "process")
+            row["EXTRA"] = {"SEMANTICS": "apology" if code == "APOLOGY" else extra, "COLOR": color}
         rows.append(row)
 
     for sid, name, sort, sem in _DEAL_STAGES_0:
-        add("DEAL_STAGE", sid, name, sort, sem, 0)
+        add("DEAL_STAGE", sid, name, sort, sem, None)
     for sid, name, sort, sem in _DEAL_STAGES_1:
         add("DEAL_STAGE_1", sid, name, sort, sem, 1)
     for entity, items in _SIMPLE.items():

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import fieldmeta as fm
 from .fieldmeta import Field
-from .values import ValueError_, format_instant, is_yes, parse_instant, to_int
+from .values import ValueError_, format_instant, is_yes, parse_date, parse_instant, to_int
 
 LEGACY = "legacy"
 ITEM = "item"
@@ -30,13 +30,13 @@ class EntitySpec:
     modified_key: str | None = None
     created_key: str | None = None
     select_only: frozenset[str] = frozenset()
-    get_only: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()  # described by *.fields, never returned by list/get
     entity_type_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def standard_keys(self) -> list[str]:
-        """What '*' selects: no user fields, no multi-fields, nothing select-only or get-only."""
-        skip = self.select_only | self.get_only
+        """What '*' selects: no user fields, no multi-fields, nothing select-only or hidden."""
+        skip = self.select_only | self.hidden
         return [
             k
             for k, f in self.fields.items()
@@ -62,7 +62,7 @@ def crm_specs() -> dict[str, EntitySpec]:
             0,
             modified_key="DATE_MODIFY",
             created_key="DATE_CREATE",
-            get_only=fm.GET_ONLY["deal"],
+            hidden=fm.HIDDEN["deal"],
         ),
         "lead": legacy_spec("lead", fm.LEAD, 1, modified_key="DATE_MODIFY", created_key="DATE_CREATE"),
         "contact": legacy_spec(
@@ -71,7 +71,7 @@ def crm_specs() -> dict[str, EntitySpec]:
             2,
             modified_key="DATE_MODIFY",
             created_key="DATE_CREATE",
-            get_only=fm.GET_ONLY["contact"],
+            hidden=fm.HIDDEN["contact"],
         ),
         "company": legacy_spec(
             "company", fm.COMPANY, 3, modified_key="DATE_MODIFY", created_key="DATE_CREATE"
@@ -212,6 +212,8 @@ def decode_scalar(f: Field, v: Any, tz: int) -> Any:
         return None
     t = f.type
     try:
+        if t == "date":
+            return parse_date(v, tz)
         if t in fm.DATE_TYPES:
             return parse_instant(v, tz)
         if t in fm.INT_TYPES:

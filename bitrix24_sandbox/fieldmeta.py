@@ -306,7 +306,9 @@ ACTIVITY = build(
 
 # Fields a legacy list returns only when named in select (besides multi-fields and UF_*).
 ACTIVITY_SELECT_ONLY = frozenset({"COMMUNICATIONS", "BINDINGS", "FILES"})
-GET_ONLY = {"deal": frozenset({"CONTACT_IDS"}), "contact": frozenset({"COMPANY_IDS"})}
+# Link lists `*.fields` describes but legacy list/get never return (docs crm-deal-get.md): read them
+# with crm.deal.contact.items.get / crm.contact.company.items.get or crm.item (contactIds).
+HIDDEN = {"deal": frozenset({"CONTACT_IDS"}), "contact": frozenset({"COMPANY_IDS"})}
 
 # crm.item fields shared by smart processes and invoices: (camel, UPPER, type, title, flags[, extras]).
 ITEM_ROWS: list[tuple] = [

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import cost as costs
-from .entities import EntitySpec, encode
+from .entities import EntitySpec, as_list, encode
 from .errors import MethodResult, PortalError, not_found
 from .params import param, require_id
 from .records import Records, all_keys, select_legacy
@@ -94,6 +94,9 @@ class LegacyCrm:
             table[prefix + "add"] = self._bind(self.add, name)
             table[prefix + "update"] = self._bind(self.update, name)
             table[prefix + "delete"] = self._bind(self.delete, name)
+        for name, other in (("deal", "contact"), ("contact", "company")):
+            table[f"crm.{name}.{other}.items.get"] = self._bind(self.links_get, name)
+            table[f"crm.{name}.{other}.items.set"] = self._bind(self.links_set, name)
 
     @staticmethod
     def _bind(fn: Callable[[str, dict[str, Any]], MethodResult], name: str) -> Handler:
@@ -102,6 +105,20 @@ class LegacyCrm:
     def fields(self, name: str, params: dict[str, Any]) -> MethodResult:
         spec = self.specs[name]
         return MethodResult({k: f.describe() for k, f in spec.fields.items()}, cost=costs.META)
+
+    def links_get(self, name: str, params: dict[str, Any]) -> MethodResult:
+        rec = self.records.fetch(self.specs[name], require_id(params))
+        if rec is None:
+            raise not_found()
+        return MethodResult(link_items(name, rec), cost=costs.get_cost(4))
+
+    def links_set(self, name: str, params: dict[str, Any]) -> MethodResult:
+        """Replace the record's links: items [{CONTACT_ID|COMPANY_ID, SORT, IS_PRIMARY}]."""
+        key = "CONTACT_ID" if name == "deal" else "COMPANY_ID"
+        items = [i for i in as_list(param(params, "items")) if isinstance(i, dict) and i.get(key)]
+        items.sort(key=lambda i: (str(i.get("IS_PRIMARY", "N")).upper() != "Y", int(i.get("SORT") or 0)))
+        self.update_record(name, require_id(params), {_LINKS[name][1]: [i[key] for i in items]})
+        return MethodResult(True, cost=costs.write_cost(len(items)))
 
     def list(self, name: str, params: dict[str, Any]) -> MethodResult:
         spec = self.specs[name]
@@ -134,9 +151,11 @@ class LegacyCrm:
         if name == "activity":
             _check_activity(data)
         _derive_stage(name, data)
-        rid = self.records.insert(spec, data)
-        if name in TITLES and not data.get("TITLE"):
-            self.records.replace(spec, rid, {"TITLE": TITLES[name].format(rid)})
+        _derive_links(name, data, {})
+        with self.records.store.locked():  # readers never see the record before its default title
+            rid = self.records.insert(spec, data)
+            if name in TITLES and not data.get("TITLE"):
+                self.records.replace(spec, rid, {"TITLE": TITLES[name].format(rid)})
         return rid
 
     def update(self, name: str, params: dict[str, Any]) -> MethodResult:
@@ -146,13 +165,15 @@ class LegacyCrm:
 
     def update_record(self, name: str, rid: int, fields: dict[str, Any]) -> None:
         spec = self.specs[name]
-        cur = self.records.fetch(spec, rid)
-        if cur is None:
-            raise not_found()
-        changes = self.records.decode_fields(spec, fields, cur)
-        changes["EDITOR_ID" if name == "activity" else "MODIFY_BY_ID"] = 1
-        _derive_stage(name, changes)
-        self.records.replace(spec, rid, changes)
+        with self.records.store.locked():  # read-modify-write: concurrent updates must not lose changes
+            cur = self.records.fetch(spec, rid)
+            if cur is None:
+                raise not_found()
+            changes = self.records.decode_fields(spec, fields, cur)
+            changes["EDITOR_ID" if name == "activity" else "MODIFY_BY_ID"] = 1
+            _derive_stage(name, changes)
+            _derive_links(name, changes, cur)
+            self.records.replace(spec, rid, changes)
 
     def delete(self, name: str, params: dict[str, Any]) -> MethodResult:
         self.delete_record(name, require_id(params))
@@ -172,6 +193,36 @@ def _derive_stage(name: str, data: dict[str, Any]) -> None:
         data["CLOSED"] = "N" if sem == "P" else "Y"
     if name == "lead" and data.get("STATUS_ID"):
         data["STATUS_SEMANTIC_ID"] = STAGE_SEMANTICS.get(str(data["STATUS_ID"]), "P")
+
+
+# Deprecated single link <-> its list (deal: CONTACT_ID/CONTACT_IDS, contact: COMPANY_ID/COMPANY_IDS).
+_LINKS = {"deal": ("CONTACT_ID", "CONTACT_IDS"), "contact": ("COMPANY_ID", "COMPANY_IDS")}
+
+
+def _derive_links(name: str, changes: dict[str, Any], current: dict[str, Any]) -> None:
+    """The list wins when sent (its first entry becomes the single link); a single link sent alone
+    joins the list at the front, as the real service keeps both in step."""
+    if name not in _LINKS:
+        return
+    one, many = _LINKS[name]
+    if many in changes:
+        ids = list(dict.fromkeys(changes[many] or []))
+        changes[many] = ids
+        changes[one] = ids[0] if ids else None
+    elif one in changes:
+        ids = [i for i in current.get(many) or [] if i != changes[one]]
+        changes[many] = ([changes[one]] if changes[one] else []) + ids
+
+
+def link_items(name: str, rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """crm.deal.contact.items.get / crm.contact.company.items.get rows of one record."""
+    one, many = _LINKS[name]
+    ids = rec.get(many) or ([rec[one]] if rec.get(one) else [])
+    key = "CONTACT_ID" if name == "deal" else "COMPANY_ID"
+    return [
+        {key: i, "SORT": (n + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if n == 0 else "N"}
+        for n, i in enumerate(ids)
+    ]
 
 
 def _check_activity(data: dict[str, Any]) -> None:

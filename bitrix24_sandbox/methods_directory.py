@@ -210,10 +210,8 @@ class Directories:
         return MethodResult(rows, total=len(rows), cost=raw.cost(11))
 
     def _raw(self, spec: EntitySpec, flt: Any, order: Any) -> list[dict[str, Any]]:
-        from .filters import compile_filter, compile_order
-
-        where, prm = compile_filter(spec, flt, self.tz)
-        return self.records.store.query(spec.table, where, prm, compile_order(spec, order), None)
+        """Every matching stored row of a small directory (no paging, no count)."""
+        return self.records.select(spec, flt, order, -1, limit=None).rows
 
     def status_get(self, params: dict[str, Any]) -> MethodResult:
         row = self.records.fetch(self.status, require_id(params))

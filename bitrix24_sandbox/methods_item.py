@@ -95,6 +95,7 @@ class SmartItems:
             {
                 "crm.type.list": self.type_list,
                 "crm.type.get": self.type_get,
+                "crm.type.getbyentitytypeid": self.type_by_entity_type,
                 "crm.type.add": self.type_add,
                 "crm.type.update": self.type_update,
                 "crm.type.delete": self.type_delete,
@@ -112,14 +113,18 @@ class SmartItems:
     def install(self, fresh: bool) -> None:
         """Invoices always exist; a fresh portal also gets two smart process types. Reopened DB files
         rebuild their specs from the stored types."""
-        for etid, name in VIEW_ENTITY_TYPES.items():
-            self.specs[etid] = item_view_spec(self.legacy.specs[name], etid)
+        self.refresh_views()
         self._open_type(INVOICE, "SMART_INVOICE", fresh, "Invoices")
         if fresh:
             for etid, title, code in DEFAULT_TYPES:
                 self.create_type({"title": title, "code": code, "entityTypeId": etid})
         for row in self.records.store.query("type", "1", [], "id", None):
             self._open_type(int(row["entityTypeId"]), str(row["id"]), False, row["title"])
+
+    def refresh_views(self) -> None:
+        """crm.item views of leads, deals, contacts, companies follow their (user) fields."""
+        for etid, name in VIEW_ENTITY_TYPES.items():
+            self.specs[etid] = item_view_spec(self.legacy.specs[name], etid)
 
     def _open_type(self, etid: int, uf_prefix: str, fresh: bool, title: str) -> EntitySpec:
         spec = item_spec(etid, uf_prefix)
@@ -198,6 +203,13 @@ class SmartItems:
             {"type": self._type_out(self._type_row(params))}, cost=costs.get_cost(len(TYPE_KEYS))
         )
 
+    def type_by_entity_type(self, params: dict[str, Any]) -> MethodResult:
+        etid = int_param(params, "entityTypeId")
+        rows = self.records.store.query("type", "json_extract(data, '$.entityTypeId') = ?", [etid], "id", 1)
+        if not rows:
+            raise PortalError("NOT_FOUND", "Smart process not found")
+        return MethodResult({"type": self._type_out(rows[0])}, cost=costs.get_cost(len(TYPE_KEYS)))
+
     def type_add(self, params: dict[str, Any]) -> MethodResult:
         row = self.create_type(obj_param(params, "fields"))
         return MethodResult({"type": self._type_out(row)}, cost=costs.write_cost(len(TYPE_KEYS)))
@@ -222,7 +234,7 @@ class SmartItems:
         spec = self.specs.pop(etid)
         self.records.store.drop_table(spec.table)
         self.records.remove(self.types, int(row["id"]))
-        return MethodResult(None, cost=costs.write_cost(0))
+        return MethodResult([], cost=costs.write_cost(0))  # docs crm-type-delete.md: success is []
 
     def type_fields(self, params: dict[str, Any]) -> MethodResult:
         return MethodResult(
@@ -316,10 +328,11 @@ class SmartItems:
         etid = int(spec.entity_type_id or 0)
         data = self._defaults(etid)
         data.update({k: v for k, v in self._decode(spec, fields, None).items() if v is not None})
-        rid = self.records.insert(spec, data)
-        if not data.get("title"):
-            label = "Invoice" if etid == INVOICE else "Item"
-            data = self.records.replace(spec, rid, {"title": f"{label} #{rid}"}) or data
+        with self.records.store.locked():  # readers never see the item before its default title
+            rid = self.records.insert(spec, data)
+            if not data.get("title"):
+                label = "Invoice" if etid == INVOICE else "Item"
+                data = self.records.replace(spec, rid, {"title": f"{label} #{rid}"}) or data
         return data
 
     def _defaults(self, etid: int) -> dict[str, Any]:
@@ -368,6 +381,10 @@ class SmartItems:
         return out
 
     def update_item(self, spec: EntitySpec, rid: int, fields: Any) -> dict[str, Any]:
+        with self.records.store.locked():  # read-modify-write under one lock
+            return self._update_locked(spec, rid, fields)
+
+    def _update_locked(self, spec: EntitySpec, rid: int, fields: Any) -> dict[str, Any]:
         cur = self.records.fetch(spec, rid)
         if cur is None:
             raise PortalError("NOT_FOUND", "Item not found")

@@ -16,6 +16,7 @@ from .methods_app import AppMethods
 from .methods_crm import LegacyCrm
 from .methods_directory import Directories
 from .methods_item import SmartItems
+from .methods_userfield import UserFields
 from .records import Records
 from .store import Store
 
@@ -49,11 +50,14 @@ class Portal:
         self.directories = Directories(self.records)
         self.directories.install(self.now())
         self.items = SmartItems(self.records, self.directories, self.crm)
+        self.userfields = UserFields(self.records, self.specs, self.items.refresh_views)
+        self.userfields.install(fresh)
         self.items.install(fresh)
         self._methods: dict[str, Handler] = {}
         self.crm.register(self._methods)
         self.directories.register(self._methods)
         self.items.register(self._methods)
+        self.userfields.register(self._methods)
         AppMethods(self.now, tz_offset_minutes, self.methods).register(self._methods)
 
     # ---- clock -----------------------------------------------------------------------------------
@@ -98,10 +102,11 @@ class Portal:
             self.crm.update_record(entity, int(id), fields)
         elif entity in ("user", "department"):
             spec = self.directories.user if entity == "user" else self.directories.department
-            cur = self.records.fetch(spec, int(id))
-            if cur is None:
-                raise PortalError("", "Not found")
-            self.records.replace(spec, int(id), self.records.decode_fields(spec, fields, cur))
+            with self.store.locked():
+                cur = self.records.fetch(spec, int(id))
+                if cur is None:
+                    raise PortalError("", "Not found")
+                self.records.replace(spec, int(id), self.records.decode_fields(spec, fields, cur))
         else:
             self.items.update_item(self._item_spec(entity), int(id), fields)
 

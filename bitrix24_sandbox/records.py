@@ -221,7 +221,7 @@ def select_legacy(spec: EntitySpec, select: Any) -> list[str]:
         elif n == "UF_*":
             for k in spec.user_keys():
                 add(k)
-        elif n in spec.get_only:
+        elif n in spec.hidden:
             continue
         else:
             add(n)
@@ -231,9 +231,11 @@ def select_legacy(spec: EntitySpec, select: Any) -> list[str]:
 
 
 def all_keys(spec: EntitySpec, stored: dict[str, Any]) -> list[str]:
-    """What a legacy get returns: every field, multi-fields only when the record has them."""
+    """What a legacy get returns: every field but hidden ones, multi-fields only when the record has them."""
     return [
         k
         for k, f in spec.fields.items()
-        if (f.type != fm.MULTIFIELD_TYPE or stored.get(k)) and k not in spec.select_only
+        if (f.type != fm.MULTIFIELD_TYPE or stored.get(k))
+        and k not in spec.select_only
+        and k not in spec.hidden
     ] + [k for k in spec.select_only if k in stored]

@@ -135,6 +135,7 @@ class Seeder:
         self.counts: dict[str, int] = {}
         self.ids: dict[str, list[int]] = {}
         self._mid = portal.store.next_id("multifield")
+        self._enum_cache: dict[str, list[int]] = {}
 
     # ---- helpers ---------------------------------------------------------------------------------
     def sparse_ids(self, table: str, n: int) -> list[int]:
@@ -212,22 +213,28 @@ class Seeder:
             rec["UF_CRM_DISCOUNT"] = round(r() * 30, 2)
         rec["UF_CRM_VIP"] = r() < 0.1
         if r() < 0.6:
-            rec["UF_CRM_CONTRACT_DATE"] = (created // 86400) * 86400 - self.portal.tz_offset_minutes * 60
+            rec["UF_CRM_CONTRACT_DATE"] = day_of(created, self.portal.tz_offset_minutes)
         if r() < 0.4:
             rec["UF_CRM_NEXT_CALL"] = created + int(r() * YEAR)
         if r() < 0.6:
             rec["UF_CRM_BUDGET"] = f"{int(r() * 100000)}.00|{'USD' if r() < 0.7 else 'EUR'}"
-        region = enum_ids(spec.fields["UF_CRM_REGION"])
+        region = self._regions(spec)
         if r() < 0.8:
             rec["UF_CRM_REGION"] = region[int(r() * len(region))]
         if r() < 0.3:
             rec["UF_CRM_TAGS"] = ["priority", "export"][: 1 + int(r() * 2)]
         rec["UF_CRM_1721244707107"] = int(r() * 1000)
 
+    def _regions(self, spec: EntitySpec) -> list[int]:
+        cached = self._enum_cache.get(spec.name)
+        if cached is None:
+            cached = self._enum_cache[spec.name] = enum_ids(spec.fields["UF_CRM_REGION"])
+        return cached
+
     def write(self, spec: EntitySpec, key: str, n: int, make: Callable[[int], dict[str, Any]]) -> None:
         ids = self.sparse_ids(spec.table, n)
         self.ids[key] = ids
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        dumps = json.JSONEncoder(separators=(",", ":")).encode  # ASCII escapes: the fastest C path
         mkey = spec.modified_key
 
         def rows() -> Iterator[tuple[int, int | None, str]]:
@@ -292,7 +299,7 @@ class Seeder:
         def make(rid: int) -> dict[str, Any]:
             created, modified = self.dates()
             first, last = FIRST[int(r() * len(FIRST))], LAST[int(r() * len(LAST))]
-            rec = {
+            rec: dict[str, Any] = {
                 "NAME": first,
                 "LAST_NAME": last,
                 "TYPE_ID": types[int(r() * len(types))],
@@ -301,16 +308,15 @@ class Seeder:
                 "OPENED": "Y",
                 "EXPORT": "Y",
                 "COMPANY_ID": self.pick(companies),
-                "BIRTHDATE": (self.now - int((20 + r() * 45) * YEAR)) // 86400 * 86400
-                - self.portal.tz_offset_minutes * 60
-                if r() < 0.4
-                else None,
+                "BIRTHDATE": day_of(self.now - int((20 + r() * 45) * YEAR), 0) if r() < 0.4 else None,
                 "ASSIGNED_BY_ID": self.user(),
                 "CREATED_BY_ID": self.user(),
                 "MODIFY_BY_ID": self.user(),
                 "DATE_CREATE": created,
                 "DATE_MODIFY": modified,
             }
+            if rec["COMPANY_ID"]:
+                rec["COMPANY_IDS"] = [rec["COMPANY_ID"]]
             rec.update(self.multifields(f"{first} {last}", mid))
             self.user_fields(spec, rec, created)
             return _compact(rec)
@@ -369,7 +375,7 @@ class Seeder:
             cat = 0 if r() < 0.8 else 1
             stage = stages[cat][int(r() * len(stages[cat]))]
             semantic, closed = sem.get(stage.split(":")[-1], ("P", "N"))
-            begin = (created + tz) // 86400 * 86400 - tz
+            begin = (created + tz) // 86400 * 86400  # date fields: 00:00 UTC of the local date
             rec: dict[str, Any] = {
                 "TITLE": f"{GOODS[int(r() * 12)]} for {WORDS[int(r() * 20)]} {KINDS[int(r() * 12)]}",
                 "TYPE_ID": types[int(r() * 5)],
@@ -400,6 +406,7 @@ class Seeder:
                 rec["COMPANY_ID"] = companies[int(r() * len(companies))]
             if contacts and r() < 0.7:
                 rec["CONTACT_ID"] = contacts[int(r() * len(contacts))]
+                rec["CONTACT_IDS"] = [rec["CONTACT_ID"]]
             if leads and r() < 0.3:
                 rec["LEAD_ID"] = leads[int(r() * len(leads))]
             if r() < 0.2:
@@ -543,7 +550,7 @@ class Seeder:
 
         def make(rid: int) -> dict[str, Any]:
             created, modified = self.dates()
-            begin = (created + tz) // 86400 * 86400 - tz
+            begin = (created + tz) // 86400 * 86400  # date fields: 00:00 UTC of the local date
             rec: dict[str, Any] = {
                 "title": f"{label} #{rid}: {GOODS[int(r() * 12)]}",
                 "createdBy": self.user(),
@@ -579,6 +586,11 @@ class Seeder:
             return _compact(rec)
 
         self.write(spec, key, n, make)
+
+
+def day_of(epoch: int, offset_minutes: int) -> int:
+    """A date field's stored value: 00:00 UTC of the calendar date at `epoch` in portal time."""
+    return (epoch + offset_minutes * 60) // 86400 * 86400
 
 
 def _compact(rec: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,25 @@ def parse_instant(value: object, offset_minutes: int) -> int:
     raise ValueError_(f"not a date: {value!r}")
 
 
+def parse_date(value: object, offset_minutes: int) -> int:
+    """A date-only field: the calendar date as written (in its own offset, or portal time for an
+    instant) kept as 00:00 UTC of that date. The real service stores dates so: a deal's BEGINDATE
+    2024-08-30 comes back as "2024-08-30T02:00:00+02:00" on a +02:00 portal (docs crm-deal-get.md)."""
+    if isinstance(value, str):
+        m = _ISO_RE.match(value.strip())
+        if m:
+            y, mo, d = (int(x) for x in m.groups()[:3])
+            return _checked(datetime(y, mo, d, tzinfo=timezone.utc))
+        m = _RU_RE.match(value.strip())
+        if m:
+            d, mo, y = (int(x) for x in m.groups()[:3])
+            return _checked(datetime(y, mo, d, tzinfo=timezone.utc))
+    local = (_EPOCH + timedelta(seconds=parse_instant(value, offset_minutes))).astimezone(
+        portal_tz(offset_minutes)
+    )
+    return _checked(datetime(local.year, local.month, local.day, tzinfo=timezone.utc))
+
+
 def _checked(dt: datetime) -> int:
     epoch = int((dt - _EPOCH).total_seconds())
     if not MIN_INSTANT <= epoch <= MAX_INSTANT:

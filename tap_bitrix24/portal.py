@@ -18,14 +18,22 @@ from typing import Any
 
 import pendulum
 
+from bitrix24_core import (
+    AbstractCredentials,
+    BitrixAPIRequest,
+    BitrixAPIResponse,
+    BitrixApp,
+    BitrixToken,
+    BitrixWebhook,
+    CallOptions,
+    Entity,
+    entity,
+)
 from bitrix24_core.config import PLANS
-from bitrix24_core.credentials import AbstractCredentials, BitrixApp, BitrixToken, BitrixWebhook
-from bitrix24_core.entities import Entity, entity
+from bitrix24_core.error import BitrixAPIMethodNotFound
 from bitrix24_core.events import OAuthTokenRenewedEvent
 from bitrix24_core.lists import split_range
-from bitrix24_core.requests import BitrixAPIRequest
-from bitrix24_core.responses import BitrixAPIResponse
-from bitrix24_core.transport import CallOptions, PortalTransport
+from bitrix24_core.transport import PortalTransport
 
 from . import directory_fields
 from .bookmarks import portal_filter_text
@@ -150,9 +158,13 @@ class Portal:
     def request_count(self) -> int:
         return self._requests
 
-    def call(self, method: str, params: Mapping[str, Any], what: str) -> BitrixAPIResponse[Any]:
-        with reporting(self.auth, what, method.split(".", 1)[0]):
-            response = BitrixAPIRequest(self.credentials, method, params, options=self.options).call()
+    def call(
+        self, method: str, params: Mapping[str, Any], what: str, *, optional: bool = False
+    ) -> BitrixAPIResponse[Any]:
+        """One call; setting-caused errors become SettingError (a missing `optional` method does not)."""
+        request = BitrixAPIRequest(self.credentials, method, params, options=self.options)
+        with reporting(self.auth, what, method.split(".", 1)[0], passthrough=optional):
+            response = request.call()
         self._learn_timezone(response.time.date_start)
         return response
 
@@ -205,9 +217,12 @@ class Portal:
         if spec.entity_type_id is not None:
             params["entityTypeId"] = spec.entity_type_id
         what = f"reading the fields of {spec.name}"
-        if spec.entity == "category":
-            return dict(directory_fields.CATEGORY_FIELDS)
-        result = self.call(ent.wire_method("fields"), params, what).result
+        try:
+            result = self.call(ent.wire_method("fields"), params, what, optional=True).result
+        except BitrixAPIMethodNotFound:
+            if spec.entity != "category":
+                raise
+            return dict(directory_fields.CATEGORY_FIELDS)  # portals without crm.category.fields
         if isinstance(result, Mapping) and isinstance(result.get("fields"), Mapping):
             result = result["fields"]  # crm.item.fields / crm.category.fields wrap them
         if not isinstance(result, Mapping):

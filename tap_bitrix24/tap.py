@@ -21,7 +21,7 @@ class TapBitrix24(Tap):
     name = "tap-bitrix24"
     dynamic_catalog = True
     config_jsonschema = CONFIG_SCHEMA
-    capabilities = [  # noqa: RUF012 - the SDK declares this as a class attribute
+    capabilities = [
         TapCapabilities.CATALOG,
         TapCapabilities.STATE,
         TapCapabilities.DISCOVER,

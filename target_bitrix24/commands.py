@@ -62,12 +62,14 @@ class RequestCount:
 
 
 class LookupFailed(Exception):
-    """A key lookup could not be read (after the core's own retries); lookups are safe to repeat."""
+    """A key lookup could not be read (after the core's own retries). Lookups are safe to repeat;
+    `retryable` is False when repeating cannot help (e.g. the match field cannot be filtered on)."""
 
-    def __init__(self, code: str, description: str) -> None:
+    def __init__(self, code: str, description: str, retryable: bool = True) -> None:
         super().__init__(f"{code}: {description}")
         self.code = code
         self.description = description
+        self.retryable = retryable
 
 
 class EntityGateway(Protocol):

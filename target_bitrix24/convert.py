@@ -85,6 +85,14 @@ class RecordConverter:
         return self._index.get(normalize_name(column))
 
     def convert(self, record: Mapping[str, Any]) -> Converted:
+        dropped: list[str] = []
+        try:
+            return self._convert(record, dropped)
+        finally:
+            if dropped:  # one warning per record that brings columns not seen dropped before
+                self.warn("columns dropped: " + "; ".join(dropped))
+
+    def _convert(self, record: Mapping[str, Any], dropped: list[str]) -> Converted:
         record_id: int | None = None
         values: dict[str, Any] = {}
         for column, value in record.items():
@@ -96,14 +104,14 @@ class RecordConverter:
                     record_id = to_int(column, value)
                 continue  # the key, never a field to set
             if name is None:
-                self._drop(column, errors.UNKNOWN_FIELD, "is not a field of this entity")
+                self._drop(column, errors.UNKNOWN_FIELD, "is not a field of this entity", dropped)
                 continue
             meta = self.fields[name]
             if meta.read_only:
-                self._drop(column, errors.READ_ONLY_FIELD, f"maps to the read-only field {name}")
+                self._drop(column, errors.READ_ONLY_FIELD, f"maps to the read-only field {name}", dropped)
                 continue
             if meta.type in FILE_TYPES:
-                self._drop(column, errors.READ_ONLY_FIELD, f"maps to the file field {name} (not writable)")
+                self._drop(column, errors.READ_ONLY_FIELD, f"maps to the file field {name}", dropped)
                 continue
             if value is not None:
                 values[name] = convert_value(meta, value)
@@ -119,10 +127,12 @@ class RecordConverter:
                 kept[name] = value
         return kept
 
-    def _drop(self, column: str, code: str, why: str) -> None:
+    def _drop(self, column: str, code: str, why: str, dropped: list[str]) -> None:
         if self.strict:
             raise RecordError(code, f"column {column!r} {why}")
-        self._warn_once(column, f"column {column!r} {why}: dropped")
+        if column not in self._warned:
+            self._warned.add(column)
+            dropped.append(f"{column!r} {why}")
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -134,6 +144,8 @@ def convert_value(meta: FieldMeta, value: Any) -> Any:
     """One value in the shape the portal expects for the field's type."""
     if meta.type == MULTIFIELD or meta.name in MULTIFIELD_NAMES and meta.multiple:
         return to_multifield(meta.name, value)
+    if value == "":  # an empty warehouse cell: the portal's "no value"
+        return [] if meta.multiple else ""
     if meta.multiple:
         items = _as_list(value)
         return [convert_scalar(meta, item) for item in items if item is not None]

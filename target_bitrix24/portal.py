@@ -1,21 +1,21 @@
-"""The target's one door to the portal, through bitrix24_core's public interface.
+"""The target's one door to the portal, through bitrix24_core's public interface (``Client``).
 
-Writes go out as batches of 50 commands (one HTTP request each, sent chunk by chunk so that a failed
-request tells exactly which commands' outcome is unknown); lookups are list commands with an `@` filter
-on up to 50 keys, 50 of them per batch request.
+Writes go out with ``client.call_batch``, 50 commands per HTTP request, one request at a time so that a
+failed request tells exactly which commands' outcome is unknown (``call_batches`` raises for the whole
+run of chunks); lookups are ``list`` commands with an `@` filter, sent with ``client.call_batches``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bitrix24_core.batch import MAX_COMMANDS, BitrixAPIBatchesRequest, BitrixAPIBatchRequest
+from bitrix24_core import AbstractCredentials, BitrixApp, BitrixToken, BitrixWebhook, Client
+from bitrix24_core.batch import MAX_COMMANDS
 from bitrix24_core.config import PLANS
-from bitrix24_core.credentials import AbstractCredentials, BitrixApp, BitrixToken, BitrixWebhook
 from bitrix24_core.entities import Entity, entity
 from bitrix24_core.error import (
     BitrixAPIError,
@@ -51,17 +51,11 @@ KEYS_PER_LOOKUP = 49
 WRITABLE = ("crm.deal", "crm.lead", "crm.contact", "crm.company", "crm.quote", "crm.activity", "crm.item")
 
 
-@dataclass
-class Connection:
-    credentials: AbstractCredentials
-    options: CallOptions
-
-
-def connect(config: Mapping[str, Any]) -> Connection:
-    """Credentials and call options from the settings (the same names as the tap's)."""
+def connect(config: Mapping[str, Any]) -> Client:
+    """A Client from the settings (the same names as the tap's)."""
     options = call_options(config)
     if config.get("webhook_url"):
-        return Connection(BitrixWebhook(str(config["webhook_url"])), options)
+        return _client(BitrixWebhook(str(config["webhook_url"])), options)
     missing = [k for k in ("domain", "client_id", "client_secret", "refresh_token") if not config.get(k)]
     if missing:
         raise TargetConfigError(f"give webhook_url, or the OAuth settings; missing: {', '.join(missing)}")
@@ -75,7 +69,13 @@ def connect(config: Mapping[str, Any]) -> Connection:
     if token_file:  # refresh tokens rotate: the one just used is dead, keep the new one
         _write_token(token_file, renewed.refresh_token)
         token.oauth_token_renewed_signal.connect(lambda event: _save_renewed(token_file, event))
-    return Connection(token, options)
+    return _client(token, options)
+
+
+def _client(credentials: AbstractCredentials, options: CallOptions) -> Client:
+    return Client(
+        credentials, timeout=options.timeout, rate_limit=options.rate_limit, time_scale=options.time_scale
+    )
 
 
 def call_options(config: Mapping[str, Any]) -> CallOptions:
@@ -96,28 +96,25 @@ def call_options(config: Mapping[str, Any]) -> CallOptions:
 class EntityPortal:
     """Field metadata, batched writes and bulk key lookups for one stream's entity."""
 
-    def __init__(self, connection: Connection, route: StreamRoute) -> None:
+    def __init__(self, client: Client, route: StreamRoute) -> None:
         if route.entity not in WRITABLE:
             raise TargetConfigError(
                 f"stream {route.stream!r}: cannot write {route.entity!r}; writable: {', '.join(WRITABLE)}"
             )
-        self.connection = connection
+        self.client = client
         self.route = route
         self.entity: Entity = entity(route.entity)
         self.id_key = str(self.entity.id_key)
         self.requests = RequestCount()
-        self._base = {"entityTypeId": route.entity_type_id} if route.entity_type_id is not None else {}
+        self._scope = functools.reduce(getattr, route.entity.split("."), client)  # client.crm.deal
+        self._base = {"entity_type_id": route.entity_type_id} if route.entity_type_id is not None else {}
 
-    def _request(self, verb: str, params: Mapping[str, Any]) -> BitrixAPIRequest:
-        return BitrixAPIRequest(
-            self.connection.credentials,
-            self.entity.wire_method(verb),
-            {**self._base, **params},
-            options=self.connection.options,
-        )
+    def _request(self, verb: str, **params: Any) -> BitrixAPIRequest:
+        request: BitrixAPIRequest = getattr(self._scope, verb)(**self._base, **params)
+        return request
 
     def fields(self) -> dict[str, FieldMeta]:
-        result = self._request("fields", {}).result
+        result = self._request("fields").result
         self.requests.lookup_requests += 1
         if isinstance(result, Mapping) and isinstance(result.get("fields"), Mapping):
             result = result["fields"]  # crm.item.fields wraps them
@@ -136,9 +133,7 @@ class EntityPortal:
         requests = [self._command(command) for command in commands]
         self.requests.write_requests += 1
         try:
-            result = BitrixAPIBatchRequest(
-                self.connection.credentials, requests, options=self.connection.options
-            ).result
+            result = self.client.call_batch(requests).result
         except BitrixSDKException as exc:
             failed = Outcome(False, code=_code(exc), description=str(exc), outcome=classify(exc))
             return [failed for _ in commands]
@@ -158,8 +153,8 @@ class EntityPortal:
 
     def _command(self, command: WriteCommand) -> BitrixAPIRequest:
         if command.kind == "add":
-            return self._request("add", {"fields": command.fields})
-        return self._request("update", {"id": command.target_id, "fields": command.fields})
+            return self._request("add", fields=command.fields)
+        return self._request("update", bitrix_id=command.target_id, fields=command.fields)
 
     def _new_id(self, value: Any) -> int | None:
         if isinstance(value, Mapping) and self.entity.item_wrapper:
@@ -176,7 +171,7 @@ class EntityPortal:
         try:
             return self._lookup(match_field, values, select)
         except BitrixSDKException as exc:
-            raise LookupFailed(_code(exc), str(exc)) from exc
+            raise LookupFailed(_code(exc), str(exc), retryable=classify(exc) != PERMANENT) from exc
 
     def _lookup(
         self, match_field: str, values: Sequence[Any], select: Sequence[str]
@@ -188,9 +183,7 @@ class EntityPortal:
         while cursors:
             requests = [self._list_request(match_field, chunk, after, select) for chunk, after in cursors]
             self.requests.lookup_requests += -(-len(requests) // MAX_COMMANDS)
-            result = BitrixAPIBatchesRequest(
-                self.connection.credentials, requests, options=self.connection.options
-            ).result
+            result = self.client.call_batches(requests).result
             result.raise_for_errors()  # a failed read must not look like "not found"
             again = []
             for (chunk, _), page in zip(cursors, result.result, strict=True):
@@ -208,8 +201,9 @@ class EntityPortal:
         filters: dict[str, Any] = {f"@{field}": values}
         if after:
             filters[f">{self.id_key}"] = after
-        params = {"filter": filters, "select": list(select), "order": {self.id_key: "ASC"}, "start": -1}
-        return self._request("list", params)
+        return self._request(
+            "list", filter=filters, select=list(select), order={self.id_key: "ASC"}, start=-1
+        )
 
     def _rows(self, page: Any) -> list[dict]:
         if isinstance(page, Mapping) and self.entity.list_wrapper:

@@ -7,11 +7,12 @@ from typing import Any
 
 from singer_sdk.target_base import Target
 
+from bitrix24_core import Client
 from target_bitrix24.convert import FieldMeta
 from target_bitrix24.deadletter import DeadLetterFile
 from target_bitrix24.errors import HaltedOnError, TooManyFailuresError
 from target_bitrix24.ledger import Ledger
-from target_bitrix24.portal import Connection, EntityPortal, connect
+from target_bitrix24.portal import EntityPortal, connect
 from target_bitrix24.routing import StreamRoute
 from target_bitrix24.settings import CONFIG_SCHEMA, DEFAULT_DEAD_LETTER
 from target_bitrix24.sinks import Bitrix24Sink
@@ -37,20 +38,20 @@ class TargetBitrix24(Target):
             max_attempts=int(self.config.get("max_write_attempts") or 6),
             time_scale=float(self.config.get("time_scale") or 1),
         )
-        self._connection: Connection | None = None
+        self._client: Client | None = None
         self._gateways: dict[StreamRoute, EntityPortal] = {}
         self._fields: dict[str, dict[str, FieldMeta]] = {}
         self._summarized = False
 
     @property
-    def connection(self) -> Connection:
-        if self._connection is None:
-            self._connection = connect(self.config)
-        return self._connection
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = connect(self.config)
+        return self._client
 
     def gateway(self, route: StreamRoute) -> EntityPortal:
         if route not in self._gateways:
-            self._gateways[route] = EntityPortal(self.connection, route)
+            self._gateways[route] = EntityPortal(self.client, route)
         return self._gateways[route]
 
     def entity_fields(self, route: StreamRoute) -> dict[str, FieldMeta]:

@@ -145,6 +145,7 @@ class BatchWriter:
         rows = self._lookup(todo)
         if rows is None:  # the lookup itself failed: try the whole round again
             return todo
+        todo = [pending for pending in todo if not pending.done]
         plan = [(pending, command) for pending in todo if (command := self._plan(pending, rows))]
         if self.policy.dry_run:
             for pending, command in plan:
@@ -166,10 +167,20 @@ class BatchWriter:
         try:
             return self.gateway.lookup(self.match_field, values, sorted(set(select)))
         except LookupFailed as exc:  # reads are safe to repeat; the loop retries and finally gives up
-            self.logger.warning("lookup of %d keys failed (%s); will retry", len(keys), exc)
+            self.logger.warning("lookup of %d keys failed (%s)", len(keys), exc)
             for pending in todo:
                 pending.last_code, pending.last_description = exc.code, exc.description
+            if not exc.retryable:  # e.g. a field the portal cannot filter on: no attempt can succeed
+                self._fail_unchecked(todo, exc)
+                return {}
             return None
+
+    def _fail_unchecked(self, todo: list[Pending], exc: LookupFailed) -> None:
+        for pending in todo:
+            if self._lookup_needed(pending):
+                unknown = pending.planned == "add"  # an earlier add of it may have landed
+                code = errors.OUTCOME_UNKNOWN if unknown else exc.code
+                self._fail(pending, code, f"match key lookup failed: {exc.description}")
 
     def _lookup_needed(self, pending: Pending) -> bool:
         return self.route.operation != "add" or pending.planned == "add"
@@ -239,6 +250,8 @@ class BatchWriter:
         """Out of attempts: a last lookup settles adds that did land; the rest are dead-lettered."""
         rows = self._lookup(todo)
         for pending in todo:
+            if pending.done:
+                continue
             if pending.planned == "add" and pending.key is not None and rows and rows.get(pending.key):
                 self._settle(pending, "added")
                 continue

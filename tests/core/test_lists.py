@@ -304,3 +304,15 @@ def test_fast_read_through_faults_and_token_expiry() -> None:
             assert got == (want[::-1] if descending else want)
         assert sorted(ids(client.crm.deal.list(select=["ID"]).as_list_fast(parallel=3).result)) == want
         assert sum(sb.counters()["faults"].values()) > 0
+
+
+def test_paced_read_resumes_after_operation_time_limit() -> None:
+    """With pacing on, a command refused by the operating-time budget is resent from the cursor: the read
+    completes with exactly the stored IDs although the portal refused commands on the way."""
+    with Sandbox(seed={"deals": 4000}, speed=SPEED, operating_limit=2.0) as sb:
+        client = make_client(sb, operating_limit=2.0)
+        want = stored_ids(sb, "deal")
+        assert ids(client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast().result) == want
+        got = client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast(descending=True, parallel=3).result
+        assert sorted(ids(got)) == want
+        assert sb.counters()["errors"].get("OPERATION_TIME_LIMIT", 0) > 0  # the resume path really ran

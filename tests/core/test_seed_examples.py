@@ -2,9 +2,10 @@
 
 The examples are read from a verbatim copy of the seed (``seed_b24pysdk_architecture.txt``: not .md, so
 formatters leave its code blocks alone; a test checks it still matches the shared original when that is
-present) and executed as they are, changed only by the substitutions in ``CHANGES``: import lines (``b24pysdk`` -> ``bitrix24_core``), the client's
-construction, and the places where the example contradicts the real API (docs/core-api.md explains
-each). Examples without an import line run with ``client`` and ``BitrixAPIError`` predefined.
+present) and executed as they are, changed only by the substitutions in ``CHANGES``: import lines
+(``b24pysdk`` -> ``bitrix24_core``), the client's construction, and the places where the example
+contradicts the real API (docs/core-api.md explains each). Examples without an import line run with
+``client`` and ``BitrixAPIError`` predefined.
 """
 
 from __future__ import annotations

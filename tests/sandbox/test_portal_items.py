@@ -29,6 +29,8 @@ def test_type_list_wraps_in_types(sb):
     types = body["result"]["types"]
     assert [t["entityTypeId"] for t in types] == [128, 130] and body["total"] == 2
     assert types[0]["isCategoriesEnabled"] in ("Y", "N") and isinstance(types[0]["id"], int)
+    by_etid = call(sb, "crm.type.getByEntityTypeId", {"entityTypeId": 130})["result"]["type"]
+    assert by_etid["id"] == types[1]["id"] and by_etid["title"] == types[1]["title"]
     fast = call(sb, "crm.type.list", {"start": -1})
     assert "total" not in fast and "next" not in fast
 
@@ -125,7 +127,7 @@ def test_item_write_cycle():
         assert call(sb, "crm.item.add", {"entityTypeId": 132, "fields": {}})["result"]["item"]["id"] == 1
         cats = call(sb, "crm.category.list", {"entityTypeId": 132})["result"]["categories"]
         assert len(cats) == 1 and cats[0]["isDefault"] == "Y"
-        call(sb, "crm.type.delete", {"id": new_type["id"]})
+        assert call(sb, "crm.type.delete", {"id": new_type["id"]})["result"] == []
         assert call(sb, "crm.type.get", {"id": new_type["id"]}, status=400)["error"] == "NOT_FOUND"
 
 

@@ -225,7 +225,9 @@ def test_write_cycle_dates_and_ids_never_reused():
         assert isinstance(new_id, int)
         got = call(sb, "crm.deal.get", {"id": new_id})["result"]
         assert got["OPPORTUNITY"] == "1500.00" and got["CURRENCY_ID"] == "EUR" and got["UF_CRM_VIP"] == "1"
-        assert got["BEGINDATE"] == "2024-08-30T00:00:00+03:00"
+        # date fields come back as 00:00 UTC of the date in the portal offset (docs crm-deal-get.md)
+        assert got["BEGINDATE"] == "2024-08-30T03:00:00+03:00"
+        assert "CONTACT_IDS" not in got  # described by crm.deal.fields, never returned by get
         assert got["UF_CRM_NEXT_CALL"] == "2024-08-30T17:29:00+03:00"
         assert got["UF_CRM_TAGS"] == ["a", "b"] and got["UF_CRM_BUDGET"] == "100.00|EUR"
         created = datetime.fromisoformat(got["DATE_MODIFY"]).timestamp()
@@ -289,3 +291,105 @@ def test_multifield_update_rules():
         after = call(sb, "crm.contact.get", {"id": cid["result"]})["result"]
         assert "PHONE" not in after and after["HAS_PHONE"] == "N"
         assert call(sb, "crm.contact.list", {"filter": {"EMAIL": "a@x.io"}, "select": ["ID"]})["total"] == 1
+
+
+def test_userfield_list_and_deal_contact_links(sb):
+    ufs = call(sb, "crm.deal.userfield.list", {"filter": {"USER_TYPE_ID": "enumeration"}})["result"]
+    assert [u["FIELD_NAME"] for u in ufs] == ["UF_CRM_REGION"] and ufs[0]["ENTITY_ID"] == "CRM_DEAL"
+    fields_items = call(sb, "crm.deal.fields")["result"]["UF_CRM_REGION"]["items"]
+    assert [i["ID"] for i in ufs[0]["LIST"]] == [i["ID"] for i in fields_items]
+    linked = call(sb, "crm.deal.list", {"filter": {">CONTACT_ID": 0}, "select": ["ID", "CONTACT_ID"]})[
+        "result"
+    ][0]
+    items = call(sb, "crm.deal.contact.items.get", {"id": linked["ID"]})["result"]
+    assert items[0]["CONTACT_ID"] == int(linked["CONTACT_ID"]) and items[0]["IS_PRIMARY"] == "Y"
+    as_item = call(sb, "crm.item.get", {"entityTypeId": 2, "id": linked["ID"]})["result"]["item"]
+    assert as_item["contactIds"] == [int(linked["CONTACT_ID"])]
+
+
+def test_link_items_set_keeps_the_single_link_in_step():
+    with Sandbox(seed={"contacts": 4}, speed=1000.0) as sb:
+        deal = call(sb, "crm.deal.add", {"fields": {"TITLE": "x", "CONTACT_ID": 1}})["result"]
+        call(
+            sb,
+            "crm.deal.contact.items.set",
+            {
+                "id": deal,
+                "items": [{"CONTACT_ID": 3, "SORT": 20}, {"CONTACT_ID": 2, "SORT": 30, "IS_PRIMARY": "Y"}],
+            },
+        )
+        got = call(sb, "crm.deal.get", {"id": deal})["result"]
+        assert got["CONTACT_ID"] == "2" and "CONTACT_IDS" not in got
+        assert [i["CONTACT_ID"] for i in call(sb, "crm.deal.contact.items.get", {"id": deal})["result"]] == [
+            2,
+            3,
+        ]
+
+
+def test_concurrent_updates_of_one_record_lose_nothing():
+    import threading
+
+    with Sandbox(speed=1000.0) as sb:
+        cid = call(sb, "crm.contact.add", {"fields": {"NAME": "Busy"}})["result"]
+
+        def append(tag: str) -> None:
+            for n in range(25):
+                call(sb, "crm.contact.update", {"id": cid, "fields": {"PHONE": [{"VALUE": f"{tag}{n}"}]}})
+
+        threads = [threading.Thread(target=append, args=(t,)) for t in ("+1", "+2")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        phones = call(sb, "crm.contact.get", {"id": cid})["result"]["PHONE"]
+        assert len(phones) == 50 and len({p["ID"] for p in phones}) == 50
+
+
+def test_a_user_field_added_over_rest_appears_everywhere():
+    with Sandbox(seed={"deals": 3}, speed=1000.0) as sb:
+        uid = call(
+            sb,
+            "crm.deal.userfield.add",
+            {
+                "fields": {
+                    "FIELD_NAME": "SHOE_SIZE",
+                    "USER_TYPE_ID": "enumeration",
+                    "LABEL": "Shoe size",
+                    "MULTIPLE": "Y",
+                    "LIST": [{"VALUE": "40", "SORT": 10}, {"VALUE": "42", "SORT": 20}, {"VALUE": ""}],
+                }
+            },
+        )["result"]
+        assert isinstance(uid, int)
+        meta = call(sb, "crm.deal.fields")["result"]["UF_CRM_SHOE_SIZE"]
+        assert meta["type"] == "enumeration" and meta["isMultiple"] and meta["listLabel"] == "Shoe size"
+        values = [i["VALUE"] for i in meta["items"]]
+        assert values == ["40", "42"]
+        size42 = meta["items"][1]["ID"]
+        deal = call(sb, "crm.deal.add", {"fields": {"TITLE": "shoes", "UF_CRM_SHOE_SIZE": [size42]}})[
+            "result"
+        ]
+        rows = call(sb, "crm.deal.list", {"filter": {"UF_CRM_SHOE_SIZE": size42}, "select": ["ID", "UF_*"]})
+        assert [r["ID"] for r in rows["result"]] == [str(deal)] and rows["result"][0]["UF_CRM_SHOE_SIZE"] == [
+            size42
+        ]
+        item = call(sb, "crm.item.get", {"entityTypeId": 2, "id": deal})["result"]["item"]
+        assert item["ufCrm_SHOE_SIZE"] == [int(size42)]
+        listed = call(sb, "crm.deal.userfield.list", {"filter": {"FIELD_NAME": "UF_CRM_SHOE_SIZE"}})["result"]
+        assert [u["ID"] for u in listed] == [str(uid)]
+        dup = call(
+            sb,
+            "crm.deal.userfield.add",
+            {"fields": {"FIELD_NAME": "SHOE_SIZE", "USER_TYPE_ID": "string"}},
+            status=400,
+        )
+        assert dup["error"] == ""
+        bad = call(sb, "crm.deal.userfield.add", {"fields": {"FIELD_NAME": "X"}}, status=400)
+        assert bad["error_description"] == "The 'USER_TYPE_ID' field is not found."
+        assert (
+            call(sb, "crm.deal.userfield.update", {"id": uid, "fields": {"LABEL": "Size"}})["result"] is True
+        )
+        assert call(sb, "crm.deal.fields")["result"]["UF_CRM_SHOE_SIZE"]["formLabel"] == "Size"
+        assert call(sb, "crm.deal.userfield.delete", {"id": uid})["result"] is True
+        assert "UF_CRM_SHOE_SIZE" not in call(sb, "crm.deal.fields")["result"]
+        assert "UF_CRM_SHOE_SIZE" not in call(sb, "crm.deal.get", {"id": deal})["result"]

@@ -99,3 +99,23 @@ def test_a_million_deals_seed_in_under_a_minute_and_export_pages_stay_fast():
     assert (time.monotonic() - t1) / 20 < 0.05  # LIMIT 50 on the primary key, no scan
     page = p.dispatch("crm.deal.list", {"select": ["ID"], "start": 0})
     assert page.total == 1_000_000 and page.cost > 20  # the COUNT over a million rows is charged
+
+
+def test_a_file_portal_reopens_with_its_data_types_and_sequences(tmp_path):
+    path = str(tmp_path / "portal.db")
+    first = Portal(path, clock=FixedClock(NOW))
+    first.seed({"deals": 80, "items": 6}, rng_seed=2)
+    etid = first.dispatch("crm.type.add", {"fields": {"title": "Orders"}}).result["type"]["entityTypeId"]
+    first.dispatch("crm.item.add", {"entityTypeId": etid, "fields": {"title": "kept"}})
+    first.dispatch("crm.lead.userfield.add", {"fields": {"FIELD_NAME": "KEPT", "USER_TYPE_ID": "double"}})
+    last = first.add("deal", {"TITLE": "last"})
+    first.delete("deal", last)
+    first.close()
+    again = Portal(path, clock=FixedClock(NOW + 60))
+    assert again.dispatch("crm.deal.list", {"select": ["ID"]}).total == 80
+    assert again.add("deal", {"TITLE": "after reopen"}) == last + 1  # the deleted ID stays unused
+    items = again.dispatch("crm.item.list", {"entityTypeId": etid}).result["items"]
+    assert [i["title"] for i in items] == ["kept"]
+    assert len(again.dispatch("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}}).result) == 8
+    assert again.dispatch("crm.lead.fields", {}).result["UF_CRM_KEPT"]["type"] == "double"
+    assert "ufCrm_KEPT" in again.dispatch("crm.item.fields", {"entityTypeId": 1}).result["fields"]

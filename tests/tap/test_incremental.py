@@ -161,3 +161,18 @@ def test_parallel_readers_keep_one_cursor_each_and_resume() -> None:
         _assert_unique(resumed.ids("deals"))
         assert set(crashed.ids("deals")) | set(resumed.ids("deals")) == set(every)
         assert len(set(crashed.ids("deals")) & set(resumed.ids("deals"))) <= 3 * 2500
+
+
+def test_a_sync_through_transient_faults_is_complete() -> None:
+    """Server errors, dropped connections and rate refusals are retried by the core: nothing lost."""
+    with Sandbox(seed={"deals": 3000, "contacts": 200}, speed=SPEED) as sb:
+        config = tap_config(sb)
+        catalog = select(discover(config), ["deals", "contacts"])
+        deals, contacts = portal_ids(sb), portal_ids(sb, "crm.contact.list")
+        sb.set_faults("503=0.1,500=0.05,html502=0.05,drop=0.05", seed=3)
+        run = run_tap(config, catalog=catalog)
+        faults = sb.counters()["faults"]
+        sb.set_faults(None)
+    assert sum(faults.values()) > 0, "the sandbox injected no fault"
+    _assert_unique(run.ids("deals"))
+    assert sorted(run.ids("deals")) == deals and sorted(run.ids("contacts")) == contacts

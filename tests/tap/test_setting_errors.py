@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from tap_support import SPEED, discover, run_tap, select, tap_config
 from bitrix24_sandbox import Sandbox
 from tap_bitrix24.errors import SettingError
 from tap_bitrix24.tap import TapBitrix24
+
+NO_STREAMS: dict = {"streams": []}
 
 
 def _free_port() -> int:
@@ -55,7 +59,7 @@ def test_no_credentials_at_all() -> None:
     with pytest.raises(
         SettingError, match=r"set webhook_url, or domain, client_id, client_secret and refresh_token"
     ):
-        TapBitrix24(config={"time_scale": SPEED}).portal  # noqa: B018
+        TapBitrix24(config={"time_scale": SPEED}, catalog=NO_STREAMS).portal  # noqa: B018
 
 
 def test_oauth_bad_refresh_token_names_refresh_token() -> None:
@@ -110,3 +114,42 @@ def test_cli_ends_with_one_sentence(tmp_path: Path) -> None:
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert "fix webhook_url" in last and "badcode9" not in done.stderr
+
+
+class _NotBitrix(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = b"<html><body>Welcome to nginx</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_address_that_is_not_a_portal_names_webhook_url() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotBitrix)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/rest/1/abcdef/"
+        with pytest.raises(SettingError, match=r"does not answer like a Bitrix24 portal.*fix webhook_url"):
+            discover({"webhook_url": url, "time_scale": SPEED})
+    finally:
+        server.shutdown()
+
+
+def test_rate_limit_settings_are_checked() -> None:
+    # an empty catalog: no discovery, so nothing is sent to the (absent) portal
+    base = {"webhook_url": "http://127.0.0.1:9/rest/1/abc/", "time_scale": SPEED}
+    with pytest.raises(SettingError, match="rate_limit_bucket and rate_limit_drain"):
+        TapBitrix24(config={**base, "rate_limit_bucket": 50}, catalog=NO_STREAMS).portal  # noqa: B018
+    portal = TapBitrix24(
+        config={**base, "rate_limit_bucket": 250, "rate_limit_drain": 5}, catalog=NO_STREAMS
+    ).portal
+    assert portal.options.rate_limit == (250.0, 5.0)
+    assert TapBitrix24(
+        config={**base, "plan": "enterprise"}, catalog=NO_STREAMS
+    ).portal.options.rate_limit == (250.0, 5.0)
+    assert TapBitrix24(config=base, catalog=NO_STREAMS).portal.options.rate_limit == (50.0, 2.0)

@@ -114,7 +114,9 @@ def test_five_percent_faults_leave_exactly_the_expected_state(
         assert (row["TITLE"], float(row["OPPORTUNITY"])) == (f"after {i}", float(i))
 
 
-def test_oauth_token_expiring_mid_run_is_renewed_and_kept(sandbox: Sandbox, base_config: dict, tmp_path) -> None:
+def test_oauth_token_expiring_mid_run_is_renewed_and_kept(
+    sandbox: Sandbox, base_config: dict, tmp_path
+) -> None:
     oauth = sandbox.oauth
     token_file = tmp_path / "refresh_token"
     config = {
@@ -139,3 +141,16 @@ def test_oauth_token_expiring_mid_run_is_renewed_and_kept(sandbox: Sandbox, base
     run = run_target(config, messages)  # a second run starts from the kept token
     assert run.error is None and run.tally("deals")["updated"] == 120
     assert sum(len(rows) for rows in deal_state(sandbox).values()) == 120
+
+
+def test_refusals_beyond_the_cores_retries_are_sent_again_once(sandbox: Sandbox, base_config: dict) -> None:
+    """Seven 503 QUERY_LIMIT_EXCEEDED answers in a row outlast the core's retries; nothing ran, so the
+    target sends the batch again (no lookup needed to know that), and every add runs exactly once."""
+    sandbox.queue_faults(*["503"] * 7, method="batch")
+    config = {**base_config, "default_operation": "add", "default_match_field": "ORIGIN_ID"}
+    records = [{"origin_id": f"r{i}", "title": f"t{i}", "opportunity": i} for i in range(70)]
+    run = run_target(config, [schema_message("deals", SCHEMA), *record_messages("deals", records)])
+    assert run.error is None and run.dead == []
+    assert run.tally("deals")["added"] == 70 and run.tally("deals")["retries"] >= 50
+    assert sandbox.counters()["calls"]["crm.deal.add"] == 70
+    assert sum(len(rows) for rows in deal_state(sandbox).values()) == 70

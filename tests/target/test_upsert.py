@@ -162,3 +162,23 @@ def test_too_many_failures_gives_an_error_after_every_record_is_accounted(
     assert "1 records failed" in str(run.error)
     assert [d["error_code"] for d in run.dead] == ["MISSING_KEY"]
     assert sorted(r["ORIGIN_ID"] for r in deals(sandbox)) == ["ok1", "ok2"]
+
+
+def test_upsert_by_an_integer_user_field(sandbox: Sandbox, base_config: dict) -> None:
+    sandbox.portal.add("company", {"TITLE": "old name", "UF_CRM_1721244707107": 501})
+    config = {**base_config, "streams": {"companies": {"match_field": "UF_CRM_1721244707107"}}}
+    schema = {"erp_id": {"type": "integer"}, "title": {"type": "string"}}
+    records = [{"erp_id": 501, "title": "new name"}, {"erp_id": 502, "title": "another"}]
+    messages = [
+        schema_message("companies", schema),
+        *record_messages("companies", records),
+    ]
+    config["stream_maps"] = {"companies": {"UF_CRM_1721244707107": "erp_id", "erp_id": None}}
+    run = run_target(config, messages)
+    assert run.error is None, run.dead
+    assert (run.tally("companies")["updated"], run.tally("companies")["added"]) == (1, 1)
+    rows = all_rows(sandbox, "crm.company.list", {"select": ["ID", "TITLE", "UF_CRM_1721244707107"]})
+    assert sorted((str(r["UF_CRM_1721244707107"]), r["TITLE"]) for r in rows) == [
+        ("501", "new name"),
+        ("502", "another"),
+    ]
