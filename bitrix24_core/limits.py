@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,17 +92,20 @@ class OperatingBudgets:
         return self._budgets.setdefault(method, _Budget())
 
     def admit(self, methods: Iterable[str], limit: float, margin: float, scale: float) -> float:
-        """Wait until every method may be called; count the call in flight. Returns real seconds waited."""
+        """Wait until every method may be called; count the call in flight. Returns real seconds waited.
+
+        ``methods`` holds one entry per command: a batch of 50 list commands reserves 50 calls'
+        worth of its method's budget, so batches in flight together cannot overrun it."""
         waited = 0.0
         with self._cond:
-            for method in sorted(set(methods)):
-                waited += self._admit_one(self._budget(method), limit, margin, scale)
+            for method, count in sorted(Counter(methods).items()):
+                waited += self._admit_one(self._budget(method), count, limit, margin, scale)
         return waited
 
-    def _admit_one(self, budget: _Budget, limit: float, margin: float, scale: float) -> float:
+    def _admit_one(self, budget: _Budget, count: int, limit: float, margin: float, scale: float) -> float:
         waited = 0.0
         while True:
-            spent = budget.operating + budget.unreported + budget.cost * budget.in_flight
+            spent = budget.operating + budget.unreported + budget.cost * (budget.in_flight + count)
             if spent + margin < limit:
                 break
             now = self._clock()
@@ -116,7 +120,7 @@ class OperatingBudgets:
                 pause = 1.0  # woken early when the probe reports (``observe`` / ``release``)
             self._cond.wait(pause)
             waited += self._clock() - now
-        budget.in_flight += 1
+        budget.in_flight += count
         return waited
 
     @staticmethod
@@ -128,9 +132,9 @@ class OperatingBudgets:
     def release(self, methods: Iterable[str]) -> None:
         """The calls counted by ``admit`` finished (with or without an answer)."""
         with self._cond:
-            for method in set(methods):
+            for method, count in Counter(methods).items():
                 budget = self._budget(method)
-                budget.in_flight = max(0, budget.in_flight - 1)
+                budget.in_flight = max(0, budget.in_flight - count)
                 budget.probing = False
             self._cond.notify_all()
 

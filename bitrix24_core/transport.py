@@ -200,7 +200,7 @@ class PortalTransport:
         method = normalize_method(method)
         payload = encode_json(body)
         commands = batch_command_methods(body) if method == "batch" else {}
-        methods = sorted(set(commands.values())) if commands else [method]
+        methods = list(commands.values()) if commands else [method]  # one entry per command
         read = is_read_batch(commands.values()) if method == "batch" else is_read(method)
         attempt = 0
         while True:
@@ -298,7 +298,7 @@ class PortalTransport:
             if not isinstance(body, dict):
                 raise decode_error(response, f"{method}: answer is not an object")
             if method == "batch":
-                self._observe_batch(body, commands)
+                self._observe_batch(body, commands, opts)
             return body
         raise self._classify(failure, method, methods, timing, read, opts)
 
@@ -344,15 +344,30 @@ class PortalTransport:
             return 0.0
         return (until if until else fallback / opts.time_scale) + 0.001
 
-    def _observe_batch(self, body: Mapping[str, Any], commands: dict[str, str]) -> None:
-        """Charge each batch command's time to its own method."""
+    def _observe_batch(self, body: Mapping[str, Any], commands: dict[str, str], opts: Resolved) -> None:
+        """Charge each batch command's time to its own method; a command refused with
+        OPERATION_TIME_LIMIT holds its method as a top-level 429 would."""
         result = body.get("result")
-        times = result.get("result_time") if isinstance(result, Mapping) else None
-        items = times.items() if isinstance(times, Mapping) else enumerate(times or [])
-        for key, timing in items:
-            name = commands.get(str(key))
+        if not isinstance(result, Mapping):
+            return
+        for key, timing in _keyed(result.get("result_time")):
+            name = commands.get(key)
             if name and isinstance(timing, Mapping):
                 self.budgets.observe(name, timing)
+        for key, error in _keyed(result.get("result_error")):
+            name = commands.get(key)
+            code = str(error.get("error", "")).upper() if isinstance(error, Mapping) else ""
+            if name and code == "OPERATION_TIME_LIMIT" and opts.operating_limit is not False:
+                self._hold([name], None, opts)
+
+
+def _keyed(section: Any) -> list[tuple[str, Any]]:
+    """A batch result section (a map, or a list when the commands were a list) as (key, value) pairs."""
+    if isinstance(section, Mapping):
+        return [(str(key), value) for key, value in section.items()]
+    if isinstance(section, list):
+        return [(str(index), value) for index, value in enumerate(section)]
+    return []
 
 
 def never_sent(error: BaseException) -> bool:
