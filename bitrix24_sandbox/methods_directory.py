@@ -25,36 +25,8 @@ USER_DATES = (
     "PERSONAL_BIRTHDAY",
     "UF_EMPLOYMENT_DATE",
 )
-# What user.get returns for each user (the 'user' scope view), in order.
-USER_KEYS = (
-    "ID",
-    "XML_ID",
-    "ACTIVE",
-    "NAME",
-    "LAST_NAME",
-    "SECOND_NAME",
-    "EMAIL",
-    "LAST_LOGIN",
-    "DATE_REGISTER",
-    "TIME_ZONE",
-    "IS_ONLINE",
-    "TIMESTAMP_X",
-    "LAST_ACTIVITY_DATE",
-    "PERSONAL_GENDER",
-    "PERSONAL_PROFESSION",
-    "PERSONAL_WWW",
-    "PERSONAL_BIRTHDAY",
-    "PERSONAL_PHOTO",
-    "PERSONAL_MOBILE",
-    "PERSONAL_CITY",
-    "WORK_PHONE",
-    "WORK_POSITION",
-    "WORK_COMPANY",
-    "UF_EMPLOYMENT_DATE",
-    "UF_DEPARTMENT",
-    "UF_PHONE_INNER",
-    "USER_TYPE",
-)
+# What user.get returns for each user: every field user.fields names (unset ones as "").
+USER_KEYS = tuple(fm.USER_LABELS)
 USER_PARAMS = {"sort", "order", "filter", "admin_mode", "start", "auth"}
 
 

@@ -91,14 +91,11 @@ def explain(error: Exception, auth: Auth, what: str, scope: str = "") -> Setting
 
 
 @contextmanager
-def reporting(auth: Auth, what: str, scope: str = "", *, passthrough: bool = False) -> Iterator[None]:
-    """Turn setting-caused core errors into SettingError; anything else propagates unchanged
-    (`passthrough`: a missing method too, for callers that have a fallback)."""
+def reporting(auth: Auth, what: str, scope: str = "") -> Iterator[None]:
+    """Turn setting-caused core errors into SettingError; anything else propagates unchanged."""
     try:
         yield
     except (BitrixAPIError, BitrixRequestError, BitrixValidationError, BitrixOAuthException) as error:
-        if passthrough and isinstance(error, BitrixAPIMethodNotFound):
-            raise
         explained = explain(error, auth, what, scope)
         if explained is None:
             raise

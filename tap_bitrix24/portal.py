@@ -20,6 +20,7 @@ import pendulum
 
 from bitrix24_core import (
     AbstractCredentials,
+    BitrixAPIBatchesRequest,
     BitrixAPIRequest,
     BitrixAPIResponse,
     BitrixApp,
@@ -33,6 +34,7 @@ from bitrix24_core.config import PLANS
 from bitrix24_core.error import BitrixAPIMethodNotFound
 from bitrix24_core.events import OAuthTokenRenewedEvent
 from bitrix24_core.lists import split_range
+from bitrix24_core.responses import command_error
 from bitrix24_core.transport import PortalTransport
 
 from . import directory_fields
@@ -158,12 +160,10 @@ class Portal:
     def request_count(self) -> int:
         return self._requests
 
-    def call(
-        self, method: str, params: Mapping[str, Any], what: str, *, optional: bool = False
-    ) -> BitrixAPIResponse[Any]:
-        """One call; setting-caused errors become SettingError (a missing `optional` method does not)."""
+    def call(self, method: str, params: Mapping[str, Any], what: str) -> BitrixAPIResponse[Any]:
+        """One call; setting-caused errors become SettingError naming the setting."""
         request = BitrixAPIRequest(self.credentials, method, params, options=self.options)
-        with reporting(self.auth, what, method.split(".", 1)[0], passthrough=optional):
+        with reporting(self.auth, what, method.split(".", 1)[0]):
             response = request.call()
         self._learn_timezone(response.time.date_start)
         return response
@@ -208,30 +208,31 @@ class Portal:
             start = response.next
 
     def fields_of(self, specs: list[StreamSpec]) -> dict[str, dict[str, Any]]:
-        return {spec.name: self.fields(spec) for spec in specs}
+        """`*.fields` of every stream, {stream: {name: {type, title, ...}}}, in batch calls of 50."""
+        requests = {spec.name: self._fields_request(spec) for spec in specs}
+        with reporting(self.auth, "reading the fields of every stream", "crm"):
+            answer = BitrixAPIBatchesRequest(self.credentials, requests, options=self.options).result
+        out: dict[str, dict[str, Any]] = {}
+        for spec in specs:
+            error = answer.result_error.get(spec.name)
+            if error is not None:
+                out[spec.name] = self._fields_failed(spec, error)
+            else:
+                out[spec.name] = _typed_fields(spec, answer.result.get(spec.name))
+        return out
 
-    def fields(self, spec: StreamSpec) -> dict[str, Any]:
-        """`*.fields` of the stream's entity in one shape: {name: {type, title, ...}}."""
-        ent = _entity(spec)
-        params: dict[str, Any] = {}
-        if spec.entity_type_id is not None:
-            params["entityTypeId"] = spec.entity_type_id
-        what = f"reading the fields of {spec.name}"
-        try:
-            result = self.call(ent.wire_method("fields"), params, what, optional=True).result
-        except BitrixAPIMethodNotFound:
-            if spec.entity != "category":
-                raise
+    def _fields_request(self, spec: StreamSpec) -> BitrixAPIRequest:
+        params = {} if spec.entity_type_id is None else {"entityTypeId": spec.entity_type_id}
+        method = _entity(spec).wire_method("fields")
+        return BitrixAPIRequest(self.credentials, method, params, options=self.options)
+
+    def _fields_failed(self, spec: StreamSpec, error: Any) -> dict[str, Any]:
+        failure = command_error(spec.name, error)
+        if spec.entity == "category" and isinstance(failure, BitrixAPIMethodNotFound):
             return dict(directory_fields.CATEGORY_FIELDS)  # portals without crm.category.fields
-        if isinstance(result, Mapping) and isinstance(result.get("fields"), Mapping):
-            result = result["fields"]  # crm.item.fields / crm.category.fields wrap them
-        if not isinstance(result, Mapping):
-            raise SettingError(f"The portal answered {ent.wire_method('fields')} with no field list.")
-        if spec.entity == "user":
-            return directory_fields.typed(result, directory_fields.USER_TYPES, directory_fields.USER_MULTIPLE)
-        if spec.entity == "department":
-            return directory_fields.typed(result, directory_fields.DEPARTMENT_TYPES)
-        return directory_fields.typed(result, {})
+        with reporting(self.auth, f"reading the fields of {spec.name}", _entity(spec).scope):
+            raise failure
+        raise AssertionError("unreachable")
 
     # ---- reads --------------------------------------------------------------------------------
     def _list_params(self, spec: StreamSpec) -> dict[str, Any]:
@@ -293,6 +294,19 @@ class Portal:
                 yield from request.as_list_fast()
             else:
                 yield from request.as_list()
+
+
+def _typed_fields(spec: StreamSpec, result: Any) -> dict[str, Any]:
+    """`*.fields` answers in one shape: {name: {type, title, ...}} (types added where missing)."""
+    if isinstance(result, Mapping) and isinstance(result.get("fields"), Mapping):
+        result = result["fields"]  # crm.item.fields / crm.category.fields wrap them
+    if not isinstance(result, Mapping):
+        raise SettingError(f"The portal answered the fields of {spec.name} with no field list.")
+    if spec.entity == "user":
+        return directory_fields.typed(result, directory_fields.USER_TYPES, directory_fields.USER_MULTIPLE)
+    if spec.entity == "department":
+        return directory_fields.typed(result, directory_fields.DEPARTMENT_TYPES)
+    return directory_fields.typed(result, {})
 
 
 def _entity(spec: StreamSpec) -> Entity:

@@ -81,7 +81,7 @@ class PostgresCluster:
         options = (
             f"-c listen_addresses={self.host} -c port={self.port} -c unix_socket_directories={self.root}"
         )
-        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c timezone=UTC"
         _as_postgres(
             [
                 str(PG_BIN / "pg_ctl"),

@@ -45,6 +45,9 @@ def test_user_get_paging_filter_and_values(sb):
 def test_user_fields_are_labels(sb):
     fields = call(sb, "user.fields")["result"]
     assert fields["ID"] == "ID" and isinstance(fields["NAME"], str) and "UF_DEPARTMENT" in fields
+    user = call(sb, "user.get", {"FILTER": {"ID": 1}})["result"][0]
+    assert set(user) == set(fields)  # every described field comes back, unset ones as ""
+    assert user["PERSONAL_FAX"] == "" and user["PERSONAL_BIRTHDAY"] == ""
 
 
 def test_department_crud_with_flat_params(sb):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
+import pytest
 from tap_support import SPEED, discover, portal_ids, run_tap, select, tap_config
 
 from bitrix24_sandbox import Sandbox
@@ -53,3 +56,17 @@ def test_about_markdown_documents_every_setting() -> None:
         assert f"- `{capability}`" in about
     secrets = {n for n, p in CONFIG_SCHEMA["properties"].items() if p.get("secret")}
     assert secrets == {"webhook_url", "client_secret", "refresh_token"}
+
+
+def test_progress_is_logged_per_stream(caplog: pytest.LogCaptureFixture) -> None:
+    with Sandbox(seed={"deals": 3000}, speed=SPEED) as sb, caplog.at_level(logging.INFO):
+        config = tap_config(sb)
+        run_tap(config, catalog=select(discover(config), ["deals", "statuses"]))
+        requests_sent = sb.counters()["requests"]
+    lines = [r.getMessage() for r in caplog.records]
+    done = next(line for line in lines if line.startswith("Stream deals done:"))
+    match = re.match(r"Stream deals done: (\d+) records, (\d+) requests", done)
+    assert match and int(match.group(1)) == 3000
+    assert 1 <= int(match.group(2)) <= requests_sent
+    assert any(line.startswith("Stream deals progress:") for line in lines)
+    assert any(line.startswith("Stream statuses:") and "records" in line for line in lines)
