@@ -8,12 +8,9 @@ entities by the core's fast ID-cursor strategy (one cursor per reader range), di
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -23,26 +20,18 @@ from bitrix24_core import (
     BitrixAPIBatchesRequest,
     BitrixAPIRequest,
     BitrixAPIResponse,
-    BitrixApp,
-    BitrixToken,
-    BitrixWebhook,
-    CallOptions,
     Entity,
     entity,
 )
-from bitrix24_core.config import PLANS
 from bitrix24_core.error import BitrixAPIMethodNotFound
-from bitrix24_core.events import OAuthTokenRenewedEvent
-from bitrix24_core.lists import split_range
 from bitrix24_core.responses import command_error
-from bitrix24_core.transport import PortalTransport
 
 from . import directory_fields
 from .bookmarks import portal_filter_text
-from .errors import Auth, SettingError, reporting
+from .connection import auth_of, call_options, connect
+from .errors import SettingError, reporting
+from .readers import Reader
 from .stream_specs import StreamSpec
-
-LOGGER = logging.getLogger("tap-bitrix24")
 
 ENTITY_PATHS = {
     "deal": "crm.deal",
@@ -67,46 +56,6 @@ class Probe:
     max_id: int | None
 
 
-@dataclass(frozen=True)
-class Reader:
-    """One reader's share of the IDs that existed when the read started: [low, high], of which
-    every ID up to `after` has been emitted already."""
-
-    low: int
-    high: int
-    after: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.low}:{self.high}"
-
-    @property
-    def done(self) -> bool:
-        return self.after >= self.high
-
-    @property
-    def remaining(self) -> tuple[int, int]:
-        """The inclusive ID range still to read (bitrix24_core's IdRange)."""
-        return (max(self.low, self.after + 1), self.high)
-
-    @classmethod
-    def from_key(cls, key: str, after: int) -> Reader:
-        low, _, high = key.partition(":")
-        return cls(int(low), int(high), after)
-
-
-def plan_readers(cursors: Mapping[str, int], max_id: int | None, parallelism: int) -> list[Reader]:
-    """A resumed read keeps its readers' ranges; a new one splits [0, max_id] between the readers.
-    Records created after the read started are left to the next run (their dates are later)."""
-    if cursors:
-        readers = [Reader.from_key(key, after) for key, after in cursors.items()]
-        return sorted(readers, key=lambda r: r.low)
-    if max_id is None:
-        return []
-    count = max(1, min(parallelism, max_id // 50 or 1))
-    return [Reader(low, high, low - 1) for low, high in split_range(0, max_id, count)]
-
-
 class Portal:
     """Connection and reads for one tap run."""
 
@@ -116,42 +65,15 @@ class Portal:
         self._requests = 0
         self._tz: dt.tzinfo | None = None
         self._credentials: AbstractCredentials | None = None
-        self.auth = _auth_of(config)
-        self.options = _call_options(config)
+        self.auth = auth_of(config)
+        self.options = call_options(config)
 
     # ---- connection ------------------------------------------------------------------------
     @property
     def credentials(self) -> AbstractCredentials:
         if self._credentials is None:
-            credentials = self._connect()
-            credentials.on_send = self._count  # type: ignore[method-assign]
-            self._credentials = credentials
+            self._credentials = connect(self.config, self.auth, self.options, self._count)
         return self._credentials
-
-    def _connect(self) -> CountingWebhook | CountingToken:
-        cfg = self.config
-        with reporting(self.auth, "connecting"):
-            if cfg.get("webhook_url"):
-                return CountingWebhook(str(cfg["webhook_url"]))
-            app = BitrixApp(str(cfg["client_id"]), str(cfg["client_secret"]), cfg.get("oauth_server"))
-            token_file = cfg.get("refresh_token_file")
-            refresh = _read_token_file(token_file) or str(cfg["refresh_token"])
-            renewed = app.refresh(refresh, self.options)
-            self._count()
-            token = CountingToken(
-                str(cfg["domain"]), renewed.access_token, renewed.refresh_token, renewed.expires, app
-            )
-            if not token_file:
-                LOGGER.warning(
-                    "Bitrix24 rotated the OAuth refresh token: the configured refresh_token is used up. "
-                    "Set refresh_token_file so the tap keeps the new one for the next run."
-                )
-            else:
-                _write_token_file(token_file, renewed.refresh_token)
-                token.oauth_token_renewed_signal.connect(
-                    lambda event: _save_renewed(token_file, event)  # rotated: the old one is dead
-                )
-            return token
 
     def _count(self) -> None:
         with self._lock:
@@ -252,9 +174,6 @@ class Portal:
         max_id = int(rows[0][spec.key]) if rows else None
         return Probe(portal_now=self.portal_time(response), max_id=max_id)
 
-    def plan_readers(self, cursors: Mapping[str, int], max_id: int | None, parallelism: int) -> list[Reader]:
-        return plan_readers(cursors, max_id, parallelism)
-
     def read_by_id(
         self, spec: StreamSpec, select: list[str], since: dt.datetime | None, readers: list[Reader]
     ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -317,75 +236,3 @@ def _rows(result: Any, ent: Entity) -> list[dict[str, Any]]:
     if ent.list_wrapper and isinstance(result, Mapping):
         result = result.get(ent.list_wrapper, [])
     return list(result or [])
-
-
-def _auth_of(config: Mapping[str, Any]) -> Auth:
-    if config.get("webhook_url"):
-        url = str(config["webhook_url"])
-        return Auth(True, url.split("://", 1)[-1].split("/", 1)[0])
-    missing = [k for k in ("domain", "client_id", "client_secret", "refresh_token") if not config.get(k)]
-    if missing and not (config.get("refresh_token_file") and missing == ["refresh_token"]):
-        raise SettingError(
-            "No credentials: set webhook_url, or domain, client_id, client_secret and refresh_token "
-            f"(missing: {', '.join(missing)})."
-        )
-    return Auth(False, str(config["domain"]))
-
-
-def _call_options(config: Mapping[str, Any]) -> CallOptions:
-    bucket, drain = config.get("rate_limit_bucket"), config.get("rate_limit_drain")
-    if (bucket is None) != (drain is None):
-        raise SettingError("Give both rate_limit_bucket and rate_limit_drain, or neither.")
-    plan = str(config.get("plan") or "standard").lower()
-    if plan not in PLANS:
-        raise SettingError(f"Unknown plan {plan!r}: set plan to one of {', '.join(sorted(PLANS))}.")
-    rate = (float(bucket), float(drain)) if bucket is not None and drain is not None else PLANS[plan]
-    return CallOptions(
-        timeout=(10.0, float(config.get("request_timeout") or 70)),
-        rate_limit=rate,
-        time_scale=float(config.get("time_scale") or 1),
-    )
-
-
-class CountingWebhook(BitrixWebhook):
-    """A webhook that counts the HTTP calls it sends, for the per-stream progress log."""
-
-    on_send: Callable[[], None] = staticmethod(lambda: None)
-
-    def _send(
-        self, transport: PortalTransport, method: str, body: dict[str, Any], options: CallOptions | None
-    ) -> dict[str, Any]:
-        self.on_send()
-        return super()._send(transport, method, body, options)
-
-
-class CountingToken(BitrixToken):
-    """An OAuth token that counts the HTTP calls it sends."""
-
-    on_send: Callable[[], None] = staticmethod(lambda: None)
-
-    def _send(
-        self, transport: PortalTransport, method: str, body: dict[str, Any], options: CallOptions | None
-    ) -> dict[str, Any]:
-        self.on_send()
-        return super()._send(transport, method, body, options)
-
-
-def _read_token_file(path: Any) -> str | None:
-    if path and Path(str(path)).exists():
-        return Path(str(path)).read_text().strip() or None
-    return None
-
-
-def _write_token_file(path: Any, token: str | None) -> None:
-    if not token:
-        return
-    target = Path(str(path))
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(token)
-    os.chmod(tmp, 0o600)
-    tmp.replace(target)
-
-
-def _save_renewed(path: Any, event: OAuthTokenRenewedEvent) -> None:
-    _write_token_file(path, event.renewed_oauth_token.refresh_token)

@@ -16,6 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
 from . import bookmarks
+from .readers import plan_readers
 from .records import RecordConverter
 from .stream_specs import StreamSpec
 
@@ -139,7 +140,7 @@ class EntityStream(BitrixStream):
         since: dt.datetime | None,
         max_id: int | None,
     ) -> Iterable[dict[str, Any]]:
-        readers = self.portal.plan_readers(progress.cursors, max_id, int(self.config.get("parallelism", 1)))
+        readers = plan_readers(progress.cursors, max_id, int(self.config.get("parallelism", 1)))
         for reader in readers:
             progress.cursors.setdefault(reader.key, reader.after)
             bookmarks.advance_cursor(state, reader.key, progress.cursors[reader.key])

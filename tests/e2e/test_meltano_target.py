@@ -19,9 +19,7 @@ import pytest
 from bitrix24_sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
-# Real time: Meltano hands `decimal` settings given as environment variables to the plugin as a Decimal
-# it cannot serialise, so time_scale stays at its default 1 here (a few seconds of simulated cost).
-SPEED = 1.0
+SPEED = 1000  # time_scale is an integer setting in meltano.yml (Meltano cannot pass env decimals on)
 
 pytestmark = pytest.mark.e2e
 
@@ -73,6 +71,7 @@ def test_meltano_run_tap_postgres_target_bitrix24(postgres: Any, meltano_bin: st
             "TAP_POSTGRES_SQLALCHEMY_URL": postgres.dsn(db),
             "TAP_POSTGRES_FILTER_SCHEMAS": json.dumps(["public"]),
             "TARGET_BITRIX24_WEBHOOK_URL": sb.webhook_url,
+            "TARGET_BITRIX24_TIME_SCALE": str(SPEED),
             "TARGET_BITRIX24_DEFAULT_MATCH_FIELD": "ORIGIN_ID",
             "TARGET_BITRIX24_DEAD_LETTER_PATH": str(dead),
         }

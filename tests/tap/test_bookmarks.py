@@ -7,7 +7,7 @@ import datetime as dt
 import pendulum
 
 from tap_bitrix24 import bookmarks
-from tap_bitrix24.portal import Reader, plan_readers
+from tap_bitrix24.readers import Reader, plan_readers
 
 
 def test_lower_bound_compares_instants_not_strings() -> None:
