@@ -201,11 +201,13 @@ def sync_section(
 
 def overhead_lines(sb: Any, speed: float, size: int, log: Path) -> list[str]:
     """Time per record of our tap against the minimal singer-sdk tap, both without limits."""
-    from .tapjobs import overhead_jobs
+    from .tapjobs import cleanup, overhead_jobs
 
-    runs = {
-        name: run_worker(sb, name, job, 1800.0, log) for name, job in overhead_jobs(sb, speed, size).items()
-    }
+    jobs = overhead_jobs(sb, speed, size)
+    try:
+        runs = {name: run_worker(sb, name, job, 1800.0, log) for name, job in jobs.items()}
+    finally:
+        cleanup(jobs)
     lines = [f"### Tap overhead without limits: {size:,} deals", ""]
     lines += [
         "Plan `unlimited`, no operating-time limit, speed factor 10⁶ (simulated server time vanishes). "

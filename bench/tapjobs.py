@@ -70,7 +70,7 @@ def select_streams(catalog: dict[str, Any], streams: Sequence[str]) -> dict[str,
     return {"streams": entries}
 
 
-_catalogs: dict[int, dict[str, Any]] = {}
+_catalogs: dict[str, dict[str, Any]] = {}
 
 
 def tap_read_job(
@@ -78,7 +78,7 @@ def tap_read_job(
 ) -> dict[str, Any]:
     """`client` is "tap (RECORD)" or "tap (BATCH parquet)"; entities like ["deal"]."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-tap-"))
-    key = id(sb)
+    key = sb.webhook_url
     if key not in _catalogs:
         _catalogs[key] = discover(sb, speed, workdir)
     streams = [STREAMS[e] for e in entities]
@@ -229,7 +229,14 @@ def overhead_jobs(sb: Any, speed: float, size: int) -> dict[str, dict[str, Any]]
         minimal_cmd = [sys.executable, "-m", "bench.minimal_tap", "--config", str(cfg)]
         for name, cmd in ((f"tap ({mode})", tap_cmd), (f"minimal singer-sdk tap ({mode})", minimal_cmd)):
             jobs[name] = {"kind": "overhead", "cmd": cmd, "workdir": tap["workdir"], "size": size}
+            jobs[name]["cleanup"] = [tap["workdir"], str(workdir)]
     return jobs
+
+
+def cleanup(jobs: dict[str, dict[str, Any]]) -> None:
+    for job in jobs.values():
+        for path in job.get("cleanup", []):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def run_overhead(job: dict[str, Any], done: Done) -> dict[str, Any]:

@@ -8,18 +8,14 @@ b24pysdk only; real-time throttles scaled by the speed factor).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root: bench/ is not installed
-
-from bench.peers import Portal, b24pysdk_client, fast_bitrix, plain_http  # noqa: E402
-from bench.truth import portal_records  # noqa: E402
-from bitrix24_sandbox import Sandbox  # noqa: E402
+from bench.peers import Portal, b24pysdk_client, fast_bitrix, plain_http
+from bench.truth import portal_records
+from bitrix24_sandbox import Sandbox
 
 SPEED = 1000.0
 SEED = {"deals": 260, "contacts": 130, "companies": 70, "leads": 90, "activities": 120}
