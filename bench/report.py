@@ -126,7 +126,8 @@ def write_table(section: Section) -> list[str]:
 
 def section_lines(section: Section, kind: str) -> list[str]:
     lines = [f"### {section.title}", ""]
-    facts = [f"speed factor F = {section.speed:g}"]
+    facts = [f"measured {section.measured}"] if section.measured else []
+    facts.append(f"speed factor F = {section.speed:g}")
     if section.ideal_s:
         facts.append(f"ideal plan {section.ideal_s:,.1f} s of server time")
         facts.append(

@@ -63,6 +63,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--writes", type=int, default=10_000, help="records per write comparison")
     parser.add_argument("--sync-size", type=int, default=100_000, help="records per stream in the full sync")
     parser.add_argument("--overhead-size", type=int, default=50_000, help="deals in the tap overhead run")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the sections of the previous results.json this run does not redo",
+    )
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--json", default=str(REPO / "bench" / "results.json"))
     return parser.parse_args(argv)
@@ -138,6 +143,21 @@ def _say_section(section: Section) -> None:
         )
 
 
+def merge(
+    previous: Path, reads: list[Section], writes: list[Section], extra: list[str]
+) -> tuple[list[Section], list[Section], list[str]]:
+    """The sections of this run, plus those of the previous results.json that this run did not redo."""
+    old = json.loads(previous.read_text()) if previous.exists() else {}
+
+    def combine(new: list[Section], kept: list[dict[str, Any]]) -> list[Section]:
+        titles = {s.title for s in new}
+        merged = [Section.from_dict(d) for d in kept if d["title"] not in titles] + new
+        return sorted(merged, key=lambda s: (not s.targeted, s.size, s.title))
+
+    overhead: list[str] = extra or old.get("overhead", [])
+    return combine(reads, old.get("reads", [])), combine(writes, old.get("writes", [])), overhead
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     parts = {p.strip() for p in args.only.split(",")}
@@ -145,22 +165,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     log = REPO / "output" / "bench.log"  # output/ is git-ignored
     log.parent.mkdir(exist_ok=True)
     log.write_text("")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     reads = run_reads(args, log) if "reads" in parts else []
     reads += run_sync(args, log) if "sync" in parts else []
     writes = run_writes(args, log) if "writes" in parts else []
     extra: list[str] = run_overhead(args, log) if "overhead" in parts else []
+    for section in reads + writes:
+        section.measured = stamp
     results: dict[str, Any] = {
         "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": stamp,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "elapsed_s": time.monotonic() - started,
     }
-    Path(args.json).write_text(
-        json.dumps(
-            {**results, "reads": [s.as_dict() for s in reads], "writes": [s.as_dict() for s in writes]},
-            indent=1,
-        )
-    )
+    if args.merge:
+        reads, writes, extra = merge(Path(args.json), reads, writes, extra)
+    payload = {
+        **results,
+        "reads": [s.as_dict() for s in reads],
+        "writes": [s.as_dict() for s in writes],
+        "overhead": extra,
+    }
+    Path(args.json).write_text(json.dumps(payload, indent=1))
     write_report(Path(args.out), render(results, reads, writes, extra))
     _say(f"done in {results['elapsed_s'] / 60:.1f} min; report in {args.out}")
 

@@ -36,6 +36,12 @@ class Section:
     runs: list[Run] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     targeted: bool = True  # the issue's read targets apply (bulk reads of deals)
+    measured: str = ""  # when, so that sections kept from an earlier run (--merge) say so
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Section:
+        runs = [Run(**run) for run in data.get("runs", [])]
+        return cls(**{**{k: v for k, v in data.items() if k != "runs"}, "runs": runs})
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,12 +122,10 @@ def write_section(sb: Any, op: str, count: int, clients: Sequence[str], speed: f
 
 def _reset_upsert_keys(sb: Any, count: int) -> None:
     """Before each upsert run: exactly the even keys exist, one deal each; earlier runs' adds are deleted."""
-    keyed = _deals_by_key(sb)
-    ids = [i for i in portal_ids(sb.portal, "deal")]
-    for deal_ids in keyed.values():
-        for deal_id in deal_ids:
-            sb.portal.delete("deal", deal_id)
-    spare = [i for i in ids if not any(i in v for v in keyed.values())]
+    taken = {deal_id for deal_ids in _deals_by_key(sb).values() for deal_id in deal_ids}
+    for deal_id in taken:
+        sb.portal.delete("deal", deal_id)
+    spare = [i for i in portal_ids(sb.portal, "deal")]
     for n in range(0, count, 2):
         sb.portal.update("deal", spare[n // 2], {KEY: f"bench-{n}", "TITLE": "before upsert"})
 

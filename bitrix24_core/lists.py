@@ -23,10 +23,12 @@ tap can resume a read after a stored ID. ``user.get`` takes ``FILTER`` and ``sor
 ``department.get`` cannot filter by ``>ID`` nor skip the count, so it (and the unpaged directories:
 statuses, currencies, categories) falls back to pages ordered by ID, still streamed.
 
-Parallel mode (``iter_ranges``): the opening request (far-end probe + first page) gives the ID range
-left to read; it is split into K disjoint ranges read concurrently by K threads, each chaining its own
-batches; rows arrive per range (ordered inside a range, interleaved between ranges). A bounded queue
-keeps memory flat.
+Parallel mode (``iter_ranges``): the opening batch carries the far-end probe and 49 chained pages; what
+is left is split into at most K disjoint ranges (no more than the estimated full batches left), read
+concurrently by K threads, each chaining full batches while it has 50 pages left; then the ranges' tails
+are packed together, several chains per batch, so no range ends with its own part-empty request. Rows
+arrive per range (ordered inside a range, interleaved between ranges). Given ``id_ranges`` (the tap's
+per-reader cursors) are each read by their own chain. A bounded queue keeps memory flat.
 """
 
 from __future__ import annotations
@@ -469,7 +471,7 @@ def iter_ranges(
     id_ranges: list[IdRange] | None = None,
 ) -> Generator[RangeRows, None, None]:
     """(range, rows of one page) from K ranges read by K threads; ranges from ``id_ranges`` or from
-    splitting what is left after the opening page (whose own range comes first). Entities without an ID
+    splitting what is left after the opening batch (whose own range comes first). Entities without an ID
     cursor yield (None, page) sequentially."""
     entity = _entity_of(request)
     if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
@@ -479,28 +481,38 @@ def iter_ranges(
             yield None, [row]
         return
     plan = _plan(request, descending)
-    if id_ranges is None:
-        # The opening request (far-end probe + first page) also gives the range to split.
-        end, first = _resumable(plan, lambda: _opening(plan, plan.lower, plan.upper))
-        if first:
-            edges = (_row_id(plan.entity, first[0]), _row_id(plan.entity, first[-1]))
-            yield (min(edges), max(edges)), first
-        if len(first) < PAGE or end is None or _reached(edges[1], end, descending):
-            return
-        low, high = (end, edges[1] - 1) if descending else (edges[1] + 1, end)
-        id_ranges = split_range(low, high, parallel)
+    if id_ranges is not None:
+        yield from _given_ranges(plan, id_ranges, parallel)
+        return
+    yield from _split_read(plan, parallel)
+
+
+# --- parallel read of given ranges (the tap's per-reader cursors) ---------------------------------
+
+
+def _given_ranges(plan: _Plan, id_ranges: list[IdRange], parallel: int) -> Iterator[RangeRows]:
     jobs = [_range_job(plan, r) for r in id_ranges]
-    if descending:
+    if plan.descending:
         jobs.reverse()
     if len(jobs) == 1 or parallel == 1:
         for id_range, lower, upper, end in jobs:
             for rows in _chain(plan, lower, upper, end):
                 yield id_range, rows
         return
-    yield from _run_threads(plan, jobs, parallel)
+
+    def task(job: tuple[IdRange, int | None, int | None, int]) -> Callable[[_Put], None]:
+        def run(put: _Put) -> None:
+            id_range, lower, upper, end = job
+            for rows in _chain(plan, lower, upper, end):
+                if not put((id_range, rows)):
+                    return
+
+        return run
+
+    yield from _run_tasks([task(job) for job in jobs], parallel)
 
 
-def _range_job(plan: _Plan, id_range: IdRange) -> tuple[IdRange, int | None, int | None, int]:
+def _range_job(plan: _Plan, id_range: IdRange) -> tuple[IdRange, int, int, int]:
     low, high = int(id_range[0]), int(id_range[1])
     if low > high:
         raise BitrixValidationError(f"ID range {id_range} is empty (low > high)")
@@ -509,24 +521,236 @@ def _range_job(plan: _Plan, id_range: IdRange) -> tuple[IdRange, int | None, int
     return (low, high), lower, upper, (low if plan.descending else high)
 
 
+# --- parallel read of a split span: full batches per range, then the ranges' tails packed together ---
+
+OPEN_PAGES = MAX_COMMANDS - 1  # the opening batch: the far-end probe and 49 chained pages
+TAIL_SLACK = 1.04  # a tail's commands: its estimated pages x this + 1 (an exactly full last page)
+LOCAL_ROWS = 1000  # rows a range must have read before its own density replaces the opening's
+
+
+@dataclass
+class _Range:
+    """One ID range of a split read: fixed exclusive bounds, a cursor, and what it has read."""
+
+    label: IdRange
+    lower: int  # exclusive
+    upper: int  # exclusive
+    cursor: int
+    density: float  # rows per ID, from the opening until the range has read enough of its own
+    descending: bool
+    rows: int = 0
+    done: bool = False
+    stalls: int = 0
+
+    def __post_init__(self) -> None:
+        self.start = self.cursor
+
+    def left_ids(self) -> int:
+        """IDs strictly between the cursor and the far bound."""
+        far = self.lower if self.descending else self.upper
+        return max(0, abs(far - self.cursor) - 1)
+
+    def estimated_pages(self) -> float:
+        covered = abs(self.cursor - self.start)
+        density = self.rows / covered if self.rows >= LOCAL_ROWS and covered else self.density
+        return self.left_ids() * density / PAGE
+
+    def tail_commands(self) -> int:
+        """Commands for the rest of the range: estimate + slack, never more than the ID span can fill."""
+        wanted = math.ceil(self.estimated_pages() * TAIL_SLACK) + 1
+        return max(1, min(MAX_COMMANDS, wanted, math.ceil(self.left_ids() / PAGE)))
+
+    def end(self) -> int:
+        return self.lower + 1 if self.descending else self.upper - 1
+
+
+def _chained(
+    plan: _Plan, cursor: int | None, lower: int | None, upper: int | None, count: int, first: int
+) -> dict[str, str]:
+    """``count`` chained page commands keyed ``first``, ``first + 1``, ...: the first starts at the cursor,
+    each later one just beyond the last row of the one before."""
+    commands: dict[str, str] = {}
+    for k in range(count):
+        ref: Any = cursor if k == 0 else plan.reference(first + k - 1)
+        commands[str(first + k)] = (
+            plan.command(lower, ref, descending=True)
+            if plan.descending
+            else plan.command(ref, upper, descending=False)
+        )
+    return commands
+
+
+def _open_wide(plan: _Plan) -> tuple[int | None, list[list[Any]], bool]:
+    """The opening batch: an ID-only probe of the far end and 49 chained pages from the near end (their
+    far bound is the user's, if any, as the probe's answer comes in the same batch).
+    Returns (the far end's ID or None, the pages read, whether the read is complete). A page refused with
+    OPERATION_TIME_LIMIT while pacing ends the opening early: the split ranges read the rest."""
+    desc, lower, upper = plan.descending, plan.lower, plan.upper
+    cursor = upper if desc else lower
+    commands = {"probe": plan.command(lower, upper, descending=not desc, id_only=True)}
+    commands.update(_chained(plan, cursor, lower, upper, OPEN_PAGES, 0))
+    raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
+    probe = _command_rows(plan.entity, raw, "probe")
+    end = _row_id(plan.entity, probe[0]) if probe else None
+    pages: list[list[Any]] = []
+    for k in range(OPEN_PAGES):
+        try:
+            rows = _command_rows(plan.entity, raw, str(k))
+        except BitrixAPIOperationTimeLimit:
+            if not pages or not _paced(plan):
+                raise  # nothing read yet: the whole opening is resent (or, unpaced, the read fails)
+            return end, pages, False
+        cursor = _advance(plan, rows, cursor)
+        if rows:
+            pages.append(rows)
+        if len(rows) < PAGE or _reached(cursor, end, desc):
+            return end, pages, True
+    return end, pages, False
+
+
+def _split_read(plan: _Plan, parallel: int) -> Iterator[RangeRows]:
+    """The opening batch, then what is left split into at most K ranges (no more than there are full
+    batches to fill): each range chains full batches on its own thread while it has 50 pages left, then
+    the ranges' tails are packed into shared batches, several chains per batch, so each range does not
+    end with its own part-empty request."""
+    desc = plan.descending
+    end, pages, finished = _resumable(plan, lambda: _open_wide(plan))
+    if not pages:
+        return
+    first, last = _row_id(plan.entity, pages[0][0]), _row_id(plan.entity, pages[-1][-1])
+    for rows in pages:
+        yield (min(first, last), max(first, last)), rows
+    if finished or end is None:
+        return
+    density = sum(len(rows) for rows in pages) / (abs(last - first) + 1)
+    low, high = (end, last - 1) if desc else (last + 1, end)
+    if high < low:
+        return
+    batches = (high - low + 1) * density / PAGE / MAX_COMMANDS
+    ranges = [
+        _Range((lo, hi), lower, upper, upper if desc else lower, density, desc)
+        for (lo, hi), lower, upper, _ in (
+            _range_job(plan, r) for r in split_range(low, high, max(1, min(parallel, int(batches))))
+        )
+    ]
+    if desc:
+        ranges.reverse()
+    yield from _run_tasks([_full_batches(plan, r) for r in ranges], parallel)
+    while tails := [r for r in ranges if not r.done]:
+        bins = _pack([(r, r.tail_commands()) for r in tails])
+        yield from _run_tasks([_send_task(plan, chains) for chains in bins], parallel)
+
+
+def _full_batches(plan: _Plan, rng: _Range) -> Callable[[_Put], None]:
+    def run(put: _Put) -> None:
+        while not rng.done and rng.estimated_pages() >= MAX_COMMANDS:
+            count = min(MAX_COMMANDS, math.ceil(rng.left_ids() / PAGE))
+            if not _send_chains(plan, [(rng, count)], put):
+                return
+
+    return run
+
+
+def _send_task(plan: _Plan, chains: list[tuple[_Range, int]]) -> Callable[[_Put], None]:
+    def run(put: _Put) -> None:
+        _send_chains(plan, chains, put)
+
+    return run
+
+
+def _pack(tails: list[tuple[_Range, int]]) -> list[list[tuple[_Range, int]]]:
+    """First-fit decreasing: the tails' chains into as few 50-command batches as they fit."""
+    bins: list[list[tuple[_Range, int]]] = []
+    room: list[int] = []
+    for rng, count in sorted(tails, key=lambda t: -t[1]):
+        for i, free in enumerate(room):
+            if count <= free:
+                bins[i].append((rng, count))
+                room[i] -= count
+                break
+        else:
+            bins.append([(rng, count)])
+            room.append(MAX_COMMANDS - count)
+    return bins
+
+
+def _send_chains(plan: _Plan, chains: list[tuple[_Range, int]], put: _Put) -> bool:
+    """One batch holding one chain per range; each range's cursor moves past its rows. A chain ends at
+    its first short page (later commands' filters were junk) or at its range's end. A chain refused with
+    OPERATION_TIME_LIMIT (while pacing) or not run because the server halted before it stays open for the
+    next batch. False if the consumer has stopped."""
+    commands: dict[str, str] = {}
+    for rng, count in chains:
+        commands.update(_chained(plan, rng.cursor, rng.lower, rng.upper, count, len(commands)))
+    try:
+        raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
+    except BitrixAPIOperationTimeLimit as error:
+        if not _paced(plan):
+            raise
+        for rng, _ in chains:
+            _stalled(plan, rng, error)
+        return True
+    key = 0
+    refused: BitrixAPIOperationTimeLimit | None = None
+    for rng, count in chains:
+        before = rng.cursor
+        try:
+            for k in range(key, key + count):
+                name = str(k)
+                if name not in raw.result and name not in raw.result_error:
+                    break  # the server halted on an earlier chain's command: resent next time
+                rows = _command_rows(plan.entity, raw, name)
+                moved = _advance(plan, rows, rng.cursor)
+                rng.cursor = rng.cursor if moved is None else moved
+                rng.rows += len(rows)
+                if rows and not put((rng.label, rows)):
+                    return False
+                if len(rows) < PAGE or _reached(rng.cursor, rng.end(), plan.descending):
+                    rng.done = True
+                    break
+        except BitrixAPIOperationTimeLimit as error:
+            if not _paced(plan):
+                raise
+            refused = error
+        key += count
+        if rng.cursor == before and not rng.done:
+            _stalled(plan, rng, refused)
+        else:
+            rng.stalls = 0
+    return True
+
+
+def _stalled(plan: _Plan, rng: _Range, refused: BitrixAPIOperationTimeLimit | None) -> None:
+    """A chain that read nothing: resent a few times (pacing holds it until the window frees), then the
+    refusal (or, if the server halted before the chain ran, a list error) raises."""
+    rng.stalls += 1
+    if rng.stalls >= MAX_STALLS:
+        if refused is not None:
+            raise refused
+        raise BitrixListError(
+            f"{plan.request.method}: range {rng.label} made no progress in {MAX_STALLS} batches in a row"
+        )
+
+
+# --- threads ------------------------------------------------------------------------------------
+
 _DONE = object()
+_Put = Callable[[Any], bool]
 
 
-def _run_threads(
-    plan: _Plan, jobs: list[tuple[IdRange, int | None, int | None, int]], parallel: int
-) -> Iterator[RangeRows]:
-    """Run the ranges on ``parallel`` threads, each chaining its own batches; a bounded queue hands
-    pages over; any error raises here and stops the other readers."""
-    pages: queue.Queue[Any] = queue.Queue(maxsize=2 * parallel)
+def _run_tasks(tasks: list[Callable[[_Put], None]], parallel: int) -> Iterator[Any]:
+    """Run the tasks on up to ``parallel`` threads; each hands items over through a bounded queue by
+    ``put`` (False once the consumer has stopped); any error raises here and stops the other tasks."""
+    items: queue.Queue[Any] = queue.Queue(maxsize=2 * parallel)
     stop = threading.Event()
-    todo: queue.Queue[tuple[IdRange, int | None, int | None, int]] = queue.Queue()
-    for job in jobs:
-        todo.put(job)
+    todo: queue.Queue[Callable[[_Put], None]] = queue.Queue()
+    for task in tasks:
+        todo.put(task)
 
     def put(item: Any) -> bool:
         while not stop.is_set():
             try:
-                pages.put(item, timeout=0.05)
+                items.put(item, timeout=0.05)
                 return True
             except queue.Full:
                 continue
@@ -536,12 +760,10 @@ def _run_threads(
         try:
             while not stop.is_set():
                 try:
-                    id_range, lower, upper, end = todo.get_nowait()
+                    task = todo.get_nowait()
                 except queue.Empty:
                     return
-                for rows in _chain(plan, lower, upper, end):
-                    if not put((id_range, rows)):
-                        return
+                task(put)
         except BaseException as error:  # handed to the consumer, which raises it
             put(error)
         finally:
@@ -549,14 +771,14 @@ def _run_threads(
 
     threads = [
         threading.Thread(target=worker, name=f"bitrix24-range-{i}", daemon=True)
-        for i in range(min(parallel, len(jobs)))
+        for i in range(min(parallel, len(tasks)))
     ]
     for thread in threads:
         thread.start()
     running = len(threads)
     try:
         while running:
-            item = pages.get()
+            item = items.get()
             if item is _DONE:
                 running -= 1
             elif isinstance(item, BaseException):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -267,6 +268,12 @@ class Listener(ThreadingHTTPServer):
         finally:
             with self._conns_lock:
                 self._conns.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up on a keep-alive connection is ordinary traffic, not a server fault.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self._conns_lock:

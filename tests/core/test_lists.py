@@ -236,12 +236,24 @@ def test_parallel_ranges_read_every_row_once(
     by_range: dict[tuple[int, int] | None, list[int]] = {}
     for id_range, page in request.pages():
         by_range.setdefault(id_range, []).extend(ids(page))
-    assert len(by_range) == 4  # the opening page's range, then the 3 split ranges
+    # The opening batch reads 2,450 rows; the 3,550 left fill 1.4 batches: one range, not 3 (adaptive K).
+    assert len(by_range) == 2
     for id_range, got in by_range.items():
         assert id_range is not None
         assert got == sorted(got, reverse=descending)
         assert all(id_range[0] <= i <= id_range[1] for i in got)
     assert sorted(i for got in by_range.values() for i in got) == deal_ids
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_parallel_small_read_fills_its_batches(
+    sb: Sandbox, client: Client, deal_ids: list[int], descending: bool
+) -> None:
+    """6,000 rows with K=3: the opening (probe + 49 pages), one full batch, one tail batch; a sequential
+    read takes 4 (an opening with one page, then 2,500 rows per batch)."""
+    rows = list(client.crm.deal.list(select=["ID"]).as_list_fast(descending=descending, parallel=3).result)
+    assert sorted(ids(rows)) == deal_ids and len(rows) == len(deal_ids)
+    assert requests_made(sb) == 3
 
 
 def test_parallel_with_given_ranges_and_filter(client: Client, deal_ids: list[int]) -> None:
@@ -263,29 +275,73 @@ def test_parallel_error_raises() -> None:
 # --- the issue's size check -----------------------------------------------------------------------
 
 
+BIG = 100_000
+
+
+@pytest.fixture(scope="module", name="big")
+def big_fixture() -> Iterator[tuple[Sandbox, list[int]]]:
+    """One 100,000-deal portal for the module's size checks (seeded once: a few seconds)."""
+    with Sandbox(seed={"deals": BIG}, speed=SPEED) as sb:
+        want = stored_ids(sb, "deal")
+        assert len(want) == BIG
+        yield sb, want
+
+
+def quiet_counters(sb: Sandbox) -> None:
+    """Skip past the operating-time window of the read before, then count from zero."""
+    sb.clock.advance(700)
+    sb.reset_counters()
+
+
 @pytest.mark.slow
-def test_hundred_thousand_deals_in_at_most_41_requests() -> None:
+def test_hundred_thousand_deals_in_at_most_41_requests(big: tuple[Sandbox, list[int]]) -> None:
     """100,000 seeded deals read by as_list_fast in <= 41 HTTP requests, both ways, exactly the seeded IDs,
     with flat memory (the generator never holds the table)."""
-    with Sandbox(seed={"deals": 100_000}, speed=SPEED) as sb:
-        client = make_client(sb)
-        want = stored_ids(sb, "deal")
-        assert len(want) == 100_000
-        for descending in (False, True):
-            sb.reset_counters()
-            if not descending:
-                tracemalloc.start()  # measured once: tracing slows the read down
-            got = array("q")  # 8 bytes per ID: the rows themselves are not kept
-            for row in (
-                client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast(descending=descending).result
-            ):
-                got.append(int(row["ID"]))
-            peak = tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else 0
-            tracemalloc.stop()
-            counters = sb.counters()
-            assert list(got) == (want[::-1] if descending else want)
-            assert counters["requests"] <= 41 and counters["rows"] <= 100_050 + 2_500
-            assert peak < 25_000_000, peak  # a few batches in flight (measured ~4 MB), not 100,000 rows
+    sb, want = big
+    client = make_client(sb)
+    for descending in (False, True):
+        quiet_counters(sb)
+        if not descending:
+            tracemalloc.start()  # measured once: tracing slows the read down
+        got = array("q")  # 8 bytes per ID: the rows themselves are not kept
+        for row in client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast(descending=descending).result:
+            got.append(int(row["ID"]))
+        peak = tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else 0
+        tracemalloc.stop()
+        counters = sb.counters()
+        assert list(got) == (want[::-1] if descending else want)
+        assert counters["requests"] <= 41 and counters["rows"] <= 100_050 + 2_500
+        assert peak < 25_000_000, peak  # a few batches in flight (measured ~4 MB), not 100,000 rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parallel", [2, 4, 8])
+@pytest.mark.parametrize("descending", [False, True])
+def test_parallel_hundred_thousand_deals_in_41_requests(
+    big: tuple[Sandbox, list[int]], parallel: int, descending: bool
+) -> None:
+    """Parallel ranges cost no request more than the sequential read: 41 requests for 100,000 rows
+    (2,439 rows per request) with K=2, 4 and 8 — the opening batch carries 49 pages besides the probe and
+    the ranges' last part-batches are packed together. Every seeded ID exactly once, each range in order
+    inside its own bounds, the ranges disjoint."""
+    sb, want = big
+    client = make_client(sb)
+    quiet_counters(sb)
+    by_range: dict[tuple[int, int] | None, list[int]] = {}
+    request = client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast(
+        descending=descending, parallel=parallel
+    )
+    for id_range, page in request.pages():
+        by_range.setdefault(id_range, []).extend(ids(page))
+    counters = sb.counters()
+    assert counters["requests"] == 41
+    assert counters["commands"] <= 41 * 50 and counters["errors"] == {}
+    assert sorted(i for got in by_range.values() for i in got) == want  # none missing, none twice
+    assert len(by_range) == 1 + parallel  # the opening's range, then K ranges
+    for id_range, got in by_range.items():
+        assert id_range is not None
+        assert got == sorted(got, reverse=descending)
+        assert all(id_range[0] <= i <= id_range[1] for i in got)
 
 
 def test_fast_read_through_faults_and_token_expiry() -> None:
@@ -313,6 +369,10 @@ def test_paced_read_resumes_after_operation_time_limit() -> None:
         client = make_client(sb, operating_limit=2.0)
         want = stored_ids(sb, "deal")
         assert ids(client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast().result) == want
-        got = client.crm.deal.list(select=["ID", "TITLE"]).as_list_fast(descending=True, parallel=3).result
-        assert sorted(ids(got)) == want
         assert sb.counters()["errors"].get("OPERATION_TIME_LIMIT", 0) > 0  # the resume path really ran
+        for descending in (False, True):  # parallel: refused inside the opening batch and the ranges' batches
+            sb.reset_counters()
+            request = client.crm.deal.list(select=["ID", "TITLE"])
+            got = ids(request.as_list_fast(descending=descending, parallel=3).result)
+            assert sorted(got) == want and len(got) == len(want)
+            assert sb.counters()["errors"].get("OPERATION_TIME_LIMIT", 0) > 0
