@@ -118,6 +118,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Read timeout of one HTTP request; the cloud stops a request at 60 s.",
     ),
     th.Property(
+        "read_ahead_streams",
+        th.IntegerType,
+        default=4,
+        title="Streams read ahead",
+        description=(
+            "While one stream is written, up to this many of the large streams after it are read in "
+            "the background (each Bitrix24 method has its own operating-time budget), their pages "
+            "spooled to a temporary file (disk, not memory; TMPDIR). 0 reads one stream at a time."
+        ),
+    ),
+    th.Property(
         "parallelism",
         th.IntegerType,
         default=1,

@@ -7,24 +7,43 @@ replication value seen", which would skip records changed while a sync runs.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk import singerlib as singer
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
-from . import bookmarks
-from .readers import plan_readers
+from . import batches, bookmarks
+from .batches import parquet_batches
+from .portal import PREFETCH_PAGES
+from .read_ahead import Page, ReadAhead
+from .readers import Reader, plan_readers
 from .records import RecordConverter
 from .stream_specs import StreamSpec
 
 if TYPE_CHECKING:
     from singer_sdk.helpers import types
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 
-    from .portal import Portal
+    from .portal import Portal, Probe
     from .tap import TapBitrix24
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """One read of a large stream: what its sync and a read-ahead of it must agree on."""
+
+    probe: Probe
+    progress: bookmarks.ReadProgress
+    since: dt.datetime | None
+    readers: tuple[Reader, ...]
+    select: tuple[str, ...]
 
 
 class BitrixStream(Stream):
@@ -40,14 +59,23 @@ class BitrixStream(Stream):
         self.primary_keys = [spec.key]
         self.replication_key = spec.replication_key
         self._converter: RecordConverter | None = None
+        self._prune_nested = True  # until the converter has looked at the selection
 
     @property
     def portal(self) -> Portal:
         return self._tap.portal  # type: ignore[attr-defined,no-any-return]
 
     def converter(self) -> RecordConverter:
+        """Converts only the selected properties, so records need no pruning afterwards."""
         if self._converter is None:
-            self._converter = RecordConverter(self.effective_schema, self.portal.timezone())
+            names = {
+                name
+                for name in self.effective_schema.get("properties", {})
+                if self.mask.get(("properties", name), True)
+            }
+            names.add(self.spec.key)  # the ID cursor needs it
+            self._converter = RecordConverter(self.effective_schema, self.portal.timezone(), names)
+            self._prune_nested = any(len(crumb) > 2 and not chosen for crumb, chosen in self.mask.items())
         return self._converter
 
     def selected_fields(self) -> list[str]:
@@ -65,6 +93,34 @@ class BitrixStream(Stream):
     def post_process(self, row: types.Record, context: types.Context | None = None) -> types.Record | None:
         return self.converter()(row)
 
+    def _generate_record_messages(self, record: types.Record) -> Generator[singer.RecordMessage, None, None]:
+        """The SDK's, minus its per-record walk that drops deselected properties: the converter
+        emits only selected ones. A catalog deselecting a nested property keeps the SDK's walk."""
+        if self._prune_nested:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: types.Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Parquet batches written in file slices (see batches.py); other formats as the SDK does."""
+        if batch_config.encoding.format != "parquet":
+            yield from super().get_batches(batch_config, context)
+            return
+        records = self._sync_records(context, write_messages=False)
+        name = f"{self.tap_name}--{self.name}"
+        for manifest in parquet_batches(records, batch_config, name, batches.FILE_ROWS):
+            yield batch_config.encoding, manifest
+
     def get_replication_key_signpost(self, context: types.Context | None = None) -> None:
         """No signpost: the SDK's would come from the tap host's clock, not the portal's."""
         return None
@@ -74,6 +130,7 @@ class DirectoryStream(BitrixStream):
     """Small dictionaries (stages, pipelines, currencies, users, departments), read whole each run."""
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
+        self._tap.start_read_ahead(self)  # type: ignore[attr-defined]
         started = time.monotonic()
         count = 0
         for record in self.portal.read_directory(self.spec):
@@ -100,9 +157,46 @@ class EntityStream(BitrixStream):
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
         state = self.get_context_state(context)
-        incremental = self.replication_method == "INCREMENTAL" and bool(self.replication_key)
-        probe = self.portal.probe(self.spec)
-        if incremental:
+        self._tap.start_read_ahead(self)  # type: ignore[attr-defined]
+        ahead: ReadAhead | None = self._tap.take_read_ahead(self.name)  # type: ignore[attr-defined]
+        planned: ReadPlan | None = ahead.plan() if ahead is not None else None
+        probe = planned.probe if planned is not None else self.portal.probe(self.spec)
+        plan = self._plan(state, probe)
+        if ahead is not None and plan != planned:  # never expected: the state changed meanwhile
+            self.logger.warning("Stream %s: read-ahead planned another read; reading again", self.name)
+            ahead.discard()
+            ahead = None
+        progress = self._progress = plan.progress
+        self.logger.info(
+            "Stream %s: reading %s (portal time %s, max ID %s%s)",
+            self.name,
+            f"records modified since {progress.since}" if plan.since else "all records",
+            progress.read_started,
+            probe.max_id,
+            ", read ahead" if ahead is not None else "",
+        )
+        for reader in plan.readers:
+            progress.cursors.setdefault(reader.key, reader.after)
+            bookmarks.advance_cursor(state, reader.key, progress.cursors[reader.key])
+        pages = ahead.spool.pages() if ahead is not None else self._pages(plan)
+        yield from self._read(pages)
+        if self._incremental:
+            bookmark = bookmarks.finish_read(
+                state,
+                progress,
+                replication_key=str(self.replication_key),
+                lookback=dt.timedelta(seconds=int(self.config.get("lookback_seconds", 300))),
+            )
+            self.logger.info("Stream %s: next run reads records modified since %s", self.name, bookmark)
+        self._progress = None
+
+    @property
+    def _incremental(self) -> bool:
+        return self.replication_method == "INCREMENTAL" and bool(self.replication_key)
+
+    def _plan(self, state: dict[str, Any], probe: Probe) -> ReadPlan:
+        """What a read covers, from the stream's state and the probe (begins the read in `state`)."""
+        if self._incremental:
             progress = bookmarks.begin_read(
                 state,
                 replication_key=str(self.replication_key),
@@ -113,39 +207,29 @@ class EntityStream(BitrixStream):
             progress = bookmarks.ReadProgress(
                 since=None, read_started=bookmarks.to_utc_text(probe.portal_now)
             )
-        self._progress = progress
         since = bookmarks.parse_instant(progress.since) if progress.since else None
-        self.logger.info(
-            "Stream %s: reading %s (portal time %s, max ID %s)",
-            self.name,
-            f"records modified since {progress.since}" if since else "all records",
-            progress.read_started,
-            probe.max_id,
-        )
-        yield from self._read(state, progress, since, probe.max_id)
-        if incremental:
-            bookmark = bookmarks.finish_read(
-                state,
-                progress,
-                replication_key=str(self.replication_key),
-                lookback=dt.timedelta(seconds=int(self.config.get("lookback_seconds", 300))),
-            )
-            self.logger.info("Stream %s: next run reads records modified since %s", self.name, bookmark)
-        self._progress = None
+        readers = plan_readers(progress.cursors, probe.max_id, int(self.config.get("parallelism", 1)))
+        return ReadPlan(probe, progress, since, tuple(readers), tuple(self.selected_fields()))
 
-    def _read(
-        self,
-        state: dict[str, Any],
-        progress: bookmarks.ReadProgress,
-        since: dt.datetime | None,
-        max_id: int | None,
-    ) -> Iterable[dict[str, Any]]:
-        readers = plan_readers(progress.cursors, max_id, int(self.config.get("parallelism", 1)))
-        for reader in readers:
-            progress.cursors.setdefault(reader.key, reader.after)
-            bookmarks.advance_cursor(state, reader.key, progress.cursors[reader.key])
+    def _pages(self, plan: ReadPlan, ahead_pages: int = PREFETCH_PAGES) -> Iterator[Page]:
+        return self.portal.read_by_id(
+            self.spec, list(plan.select), plan.since, list(plan.readers), ahead_pages
+        )
+
+    def read_ahead_start(self) -> Callable[[], tuple[ReadPlan, Iterator[Page]]]:
+        """The background read of this stream (see read_ahead.py), planned on a copy of its state."""
+        state = copy.deepcopy(self.get_context_state(None))
+        self.selected_fields()  # the selection mask, resolved here rather than in the thread
+
+        def start() -> tuple[ReadPlan, Iterator[Page]]:
+            plan = self._plan(state, self.portal.probe(self.spec))
+            return plan, self._pages(plan, ahead_pages=2)  # the spool drains it at once
+
+        return start
+
+    def _read(self, pages: Iterable[Page]) -> Iterable[dict[str, Any]]:
         meter = _Meter(self, self.portal.request_count())
-        for reader_key, records in self.portal.read_by_id(self.spec, self.selected_fields(), since, readers):
+        for reader_key, records in pages:
             for record in records:
                 self._reader_of_last = reader_key
                 yield record

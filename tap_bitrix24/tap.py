@@ -10,9 +10,10 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from . import discovery
 from .portal import Portal
+from .read_ahead import ReadAhead
 from .settings import CONFIG_SCHEMA
 from .stream_specs import spec_for
-from .streams import BitrixStream, make_stream
+from .streams import BitrixStream, EntityStream, make_stream
 
 
 class TapBitrix24(Tap):
@@ -32,6 +33,28 @@ class TapBitrix24(Tap):
     ]
 
     _portal: Portal | None = None
+    _ahead: dict[str, ReadAhead] | None = None
+
+    def start_read_ahead(self, current: BitrixStream) -> None:
+        """Start background reads of the large streams selected after `current`, up to
+        `read_ahead_streams` waiting at a time (see read_ahead.py)."""
+        limit = int(self.config.get("read_ahead_streams", 4))
+        if self._ahead is None:
+            self._ahead = {}
+            self._ahead_started: set[str] = set()
+        streams = list(self.streams.values())
+        for stream in streams[streams.index(current) + 1 :]:
+            if len(self._ahead) >= limit:
+                return
+            wanted = isinstance(stream, EntityStream) and stream.selected
+            if wanted and stream.name not in self._ahead_started:
+                assert isinstance(stream, EntityStream)
+                self._ahead_started.add(stream.name)
+                self._ahead[stream.name] = ReadAhead(stream.name, stream.read_ahead_start())
+
+    def take_read_ahead(self, name: str) -> ReadAhead | None:
+        """The background read of stream `name`, if one was started (it is then the stream's)."""
+        return None if self._ahead is None else self._ahead.pop(name, None)
 
     @property
     def portal(self) -> Portal:
