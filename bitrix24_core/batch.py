@@ -1,6 +1,12 @@
 """Batches: up to 50 lazy requests in one ``batch`` call (``call_batch``), or any number split into
 several (``call_batches``, optionally run concurrently). Per-command errors are never dropped: they
-are in ``result_error`` (keyed like the input), ``errors()`` gives them as exceptions."""
+are in ``result_error`` (keyed like the input), ``errors()`` gives them as exceptions.
+
+When one chunk's HTTP call raises, the error is re-raised as it is (same class, same ``outcome_unknown``)
+carrying what the run got before it: ``exc.partial`` (the merged ``BitrixAPIBatchResponse`` of the chunks
+that answered), ``exc.failed_keys`` (the keys of the chunk(s) whose call raised), ``exc.unsent_keys``
+(the keys of chunks never sent) and ``exc.chunk_errors`` (each failed chunk's keys with its own error).
+``incomplete(exc)`` reads them as one typed ``BatchIncomplete``."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from typing import Any
 
 from .credentials import AbstractCredentials
 from .encoding import encode_query
-from .error import BitrixValidationError
+from .error import BitrixSDKException, BitrixValidationError
 from .requests import BitrixAPIRequest
 from .responses import BitrixAPIBatchResponse, BitrixAPIBatchResult, BitrixTimeResponse, keyed
 from .transport import CallOptions
@@ -20,6 +26,7 @@ from .transport import CallOptions
 MAX_COMMANDS = 50
 
 Methods = Mapping[Any, BitrixAPIRequest] | Sequence[BitrixAPIRequest]
+Chunk = list[tuple[Any, BitrixAPIRequest]]
 
 
 @dataclass
@@ -91,8 +98,41 @@ def _entries(methods: Methods) -> tuple[list[tuple[Any, BitrixAPIRequest]], bool
     return pairs, as_list
 
 
-def _chunks(pairs: list[tuple[Any, BitrixAPIRequest]]) -> list[list[tuple[Any, BitrixAPIRequest]]]:
+def _chunks(pairs: Chunk) -> list[Chunk]:
     return [pairs[i : i + MAX_COMMANDS] for i in range(0, len(pairs), MAX_COMMANDS)]
+
+
+@dataclass(frozen=True)
+class BatchIncomplete:
+    """What a ``call_batch``/``call_batches`` run got before one chunk's HTTP call raised.
+
+    ``partial``: the merged response of the chunks that answered (keyed like the input; for a list
+    input, ``None`` at the indexes of failed and unsent commands); ``failed_keys``: the keys of the
+    chunks whose call raised (their outcome is the error's: see its ``outcome_unknown``);
+    ``unsent_keys``: the keys of chunks never sent; ``chunk_errors``: (keys, error) per failed chunk.
+    """
+
+    partial: BitrixAPIBatchResponse[Any]
+    failed_keys: tuple[Any, ...]
+    unsent_keys: tuple[Any, ...]
+    chunk_errors: tuple[tuple[tuple[Any, ...], BitrixSDKException], ...]
+
+
+def incomplete(exc: BaseException) -> BatchIncomplete | None:
+    """The partial outcome a batch run attached to ``exc``, or None if ``exc`` did not come from one."""
+    partial = getattr(exc, "partial", None)
+    if not isinstance(partial, BitrixAPIBatchResponse):
+        return None
+    return BatchIncomplete(
+        partial,
+        getattr(exc, "failed_keys", ()),
+        getattr(exc, "unsent_keys", ()),
+        getattr(exc, "chunk_errors", ()),
+    )
+
+
+# What became of one chunk: its answer, the error its call raised, or None (not sent).
+_Outcome = RawBatch | BitrixSDKException | None
 
 
 class _BatchRun:
@@ -101,7 +141,7 @@ class _BatchRun:
     def __init__(
         self,
         credentials: AbstractCredentials,
-        pairs: list[tuple[Any, BitrixAPIRequest]],
+        pairs: Chunk,
         as_list: bool,
         halt: bool,
         options: CallOptions | None,
@@ -115,24 +155,77 @@ class _BatchRun:
     def run(self, parallel: int = 1) -> BitrixAPIBatchResponse[Any]:
         chunks = _chunks(self.pairs)
         if parallel > 1 and not self.halt and len(chunks) > 1:
-            with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="bitrix24-batch") as pool:
-                raws: list[RawBatch | None] = list(pool.map(self._send, chunks))
+            outcomes = self._run_parallel(chunks, parallel)
         else:
-            raws = []
-            for chunk in chunks:
-                raw = self._send(chunk)
-                raws.append(raw)
-                if self.halt and raw.result_error:
-                    break  # halt: later chunks are not sent; their keys are reported in not_run
+            outcomes = self._run_in_order(chunks)
+        if any(isinstance(outcome, BitrixSDKException) for outcome in outcomes):
+            raise self._incomplete(chunks, outcomes)
+        raws = [outcome if isinstance(outcome, RawBatch) else None for outcome in outcomes]
         return self._merge(chunks, raws)
 
-    def _send(self, chunk: list[tuple[Any, BitrixAPIRequest]]) -> RawBatch:
+    def _run_in_order(self, chunks: list[Chunk]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = [None] * len(chunks)
+        for index, chunk in enumerate(chunks):
+            try:
+                raw = self._send(chunk)
+            except BitrixSDKException as exc:
+                outcomes[index] = exc
+                break  # later chunks are not sent: their keys are reported as unsent
+            outcomes[index] = raw
+            if self.halt and raw.result_error:
+                break  # halt: later chunks are not sent; their keys are reported in not_run
+        return outcomes
+
+    def _run_parallel(self, chunks: list[Chunk], parallel: int) -> list[_Outcome]:
+        outcomes: list[_Outcome] = [None] * len(chunks)
+        failed = threading.Event()
+
+        def send(index: int) -> None:
+            if failed.is_set():
+                return  # a chunk failed: do not start more
+            try:
+                outcomes[index] = self._send(chunks[index])
+            except BitrixSDKException as exc:
+                outcomes[index] = exc
+                failed.set()
+
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="bitrix24-batch") as pool:
+            list(pool.map(send, range(len(chunks))))
+        return outcomes
+
+    def _send(self, chunk: Chunk) -> RawBatch:
         commands = {str(key): command(request) for key, request in chunk}
         return send_batch(self.credentials, commands, halt=self.halt, options=self.options)
 
-    def _merge(
-        self, chunks: list[list[tuple[Any, BitrixAPIRequest]]], raws: list[RawBatch | None]
-    ) -> BitrixAPIBatchResponse[Any]:
+    def _incomplete(self, chunks: list[Chunk], outcomes: list[_Outcome]) -> BitrixSDKException:
+        """The first failed chunk's error (class and flags kept), carrying what the others got."""
+        errors = [
+            (tuple(k for k, _ in chunk), o)
+            for chunk, o in zip(chunks, outcomes, strict=True)
+            if isinstance(o, BitrixSDKException)
+        ]
+        unsent = [key for chunk, o in zip(chunks, outcomes, strict=True) if o is None for key, _ in chunk]
+        answered = [
+            chunk if isinstance(o, RawBatch) else [] for chunk, o in zip(chunks, outcomes, strict=True)
+        ]
+        raws = [o if isinstance(o, RawBatch) else None for o in outcomes]
+        failed = tuple(key for keys, _ in errors for key in keys)
+        exc = errors[0][1]
+        # attributes on the original error, so its class (and outcome_unknown) stays what callers catch
+        vars(exc).update(
+            partial=self._merge(answered, raws),
+            failed_keys=failed,
+            unsent_keys=tuple(unsent),
+            chunk_errors=tuple(errors),
+        )
+        exc.add_note(
+            f"batch run: {sum(raw is not None for raw in raws)} of {len(chunks)} chunks answered, "
+            f"{len(failed)} commands failed, {len(unsent)} not sent "
+            "(see .partial, .failed_keys, .unsent_keys)"
+        )
+        return exc
+
+    def _merge(self, chunks: list[Chunk], raws: list[RawBatch | None]) -> BitrixAPIBatchResponse[Any]:
         result: dict[Any, Any] = {}
         sections: dict[str, dict[Any, Any]] = {"error": {}, "total": {}, "next": {}, "time": {}}
         not_run: list[Any] = []
@@ -247,8 +340,10 @@ class BitrixAPIBatchesRequest(BitrixAPIBatchRequest):
 __all__ = [
     "MAX_COMMANDS",
     "BitrixAPIBatchRequest",
+    "BatchIncomplete",
     "BitrixAPIBatchesRequest",
     "RawBatch",
     "command",
+    "incomplete",
     "send_batch",
 ]

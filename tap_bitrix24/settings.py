@@ -1,10 +1,14 @@
-"""The tap's settings, described once: `--about`, Meltano and the docs all read this schema."""
+"""The tap's settings, described once: `--about`, Meltano and the docs all read this schema.
+
+The connection settings (CREDENTIALS, RATE_LIMITS, TIME_SCALE) are the target's too: target_bitrix24
+builds its schema from these same lists, and both read them with bitrix24_core.settings.
+"""
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
 
-CONFIG_SCHEMA = th.PropertiesList(
+CREDENTIALS = [
     th.Property(
         "webhook_url",
         th.StringType,
@@ -41,8 +45,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         title="Refresh token file (OAuth)",
         description=(
-            "File where the tap keeps the current refresh token: Bitrix24 rotates it on every "
-            "renewal, so the configured refresh_token works once. Read first when it exists."
+            "File where the current refresh token is kept: Bitrix24 rotates it on every renewal, "
+            "so the configured refresh_token works once. Read first when it exists."
         ),
     ),
     th.Property(
@@ -52,6 +56,54 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="OAuth server",
         description="Address of the OAuth token server that renews access tokens.",
     ),
+]
+
+RATE_LIMITS = [
+    th.Property(
+        "plan",
+        th.StringType,
+        default="standard",
+        allowed_values=["standard", "enterprise"],
+        title="Portal plan",
+        description=(
+            "Sets the request-rate limits: standard = bucket 50 drained at 2/s, "
+            "enterprise = bucket 250 drained at 5/s."
+        ),
+    ),
+    th.Property(
+        "rate_limit_bucket",
+        th.NumberType,
+        title="Rate limit: bucket size",
+        description="Explicit request bucket size X (overrides plan; give with rate_limit_drain).",
+    ),
+    th.Property(
+        "rate_limit_drain",
+        th.NumberType,
+        title="Rate limit: drain per second",
+        description="Explicit drain Y requests per second (overrides plan; give with rate_limit_bucket).",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType,
+        default=70,
+        title="Request timeout (seconds)",
+        description="Read timeout of one HTTP request; the cloud stops a request at 60 s.",
+    ),
+]
+
+TIME_SCALE = th.Property(
+    "time_scale",
+    th.NumberType,
+    default=1,
+    title="Time scale (advanced)",
+    description=(
+        "Speed factor of the portal's clock; 1 for real portals. Only for a sped-up local "
+        "sandbox (bitrix24-sandbox --speed F), so waits are divided by F."
+    ),
+)
+
+CONFIG_SCHEMA = th.PropertiesList(
+    *CREDENTIALS,
     th.Property(
         "start_date",
         th.DateTimeType,
@@ -87,36 +139,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Include user fields",
         description="Discover and read custom fields (UF_* / uf*), labelled from listLabel/formLabel.",
     ),
-    th.Property(
-        "plan",
-        th.StringType,
-        default="standard",
-        allowed_values=["standard", "enterprise"],
-        title="Portal plan",
-        description=(
-            "Sets the request-rate limits: standard = bucket 50 drained at 2/s, "
-            "enterprise = bucket 250 drained at 5/s."
-        ),
-    ),
-    th.Property(
-        "rate_limit_bucket",
-        th.NumberType,
-        title="Rate limit: bucket size",
-        description="Explicit request bucket size X (overrides plan; give with rate_limit_drain).",
-    ),
-    th.Property(
-        "rate_limit_drain",
-        th.NumberType,
-        title="Rate limit: drain per second",
-        description="Explicit drain Y requests per second (overrides plan; give with rate_limit_bucket).",
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType,
-        default=70,
-        title="Request timeout (seconds)",
-        description="Read timeout of one HTTP request; the cloud stops a request at 60 s.",
-    ),
+    *RATE_LIMITS,
     th.Property(
         "read_ahead_streams",
         th.IntegerType,
@@ -138,14 +161,5 @@ CONFIG_SCHEMA = th.PropertiesList(
             "and operating-time budget are shared, so more readers mostly help on Enterprise)."
         ),
     ),
-    th.Property(
-        "time_scale",
-        th.NumberType,
-        default=1,
-        title="Time scale (advanced)",
-        description=(
-            "Speed factor of the portal's clock; 1 for real portals. Only for a sped-up local "
-            "sandbox (bitrix24-sandbox --speed F), so waits are divided by F."
-        ),
-    ),
+    TIME_SCALE,
 ).to_dict()

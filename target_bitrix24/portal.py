@@ -1,21 +1,20 @@
 """The target's one door to the portal, through bitrix24_core's public interface (``Client``).
 
-Writes go out with ``client.call_batch``, 50 commands per HTTP request, one request at a time so that a
-failed request tells exactly which commands' outcome is unknown (``call_batches`` raises for the whole
-run of chunks); lookups are ``list`` commands with an `@` filter, sent with ``client.call_batches``.
+Writes and lookups go out with ``client.call_batches``, 50 commands per HTTP request, one request at a
+time. When a request fails, the error carries the completed chunks' results and the failed and unsent
+keys (``bitrix24_core.batch.incomplete``): the failed chunk's commands get the request's failure, the
+unsent ones are sent next. Lookups are ``list`` commands with an `@` filter.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from bitrix24_core import AbstractCredentials, BitrixApp, BitrixToken, BitrixWebhook, Client
-from bitrix24_core.batch import MAX_COMMANDS
-from bitrix24_core.config import PLANS
+from bitrix24_core import AbstractCredentials, BitrixToken, BitrixWebhook, Client
+from bitrix24_core import settings as portal_settings
+from bitrix24_core.batch import MAX_COMMANDS, incomplete
 from bitrix24_core.entities import Entity, entity
 from bitrix24_core.error import (
     BitrixAPIError,
@@ -24,9 +23,10 @@ from bitrix24_core.error import (
     BitrixAPIQueryLimitExceeded,
     BitrixRequestError,
     BitrixSDKException,
+    BitrixValidationError,
 )
-from bitrix24_core.events import OAuthTokenRenewedEvent
 from bitrix24_core.requests import BitrixAPIRequest
+from bitrix24_core.responses import BitrixAPIBatchResult
 from bitrix24_core.transport import CallOptions
 from target_bitrix24.commands import (
     NOT_EXECUTED,
@@ -52,24 +52,14 @@ WRITABLE = ("crm.deal", "crm.lead", "crm.contact", "crm.company", "crm.quote", "
 
 
 def connect(config: Mapping[str, Any]) -> Client:
-    """A Client from the settings (the same names as the tap's)."""
+    """A Client from the settings (the same names as the tap's, read by ``bitrix24_core.settings``)."""
     options = call_options(config)
     if config.get("webhook_url"):
         return _client(BitrixWebhook(str(config["webhook_url"])), options)
-    missing = [k for k in ("domain", "client_id", "client_secret", "refresh_token") if not config.get(k)]
+    missing = portal_settings.missing_oauth_settings(config)
     if missing:
         raise TargetConfigError(f"give webhook_url, or the OAuth settings; missing: {', '.join(missing)}")
-    app = BitrixApp(str(config["client_id"]), str(config["client_secret"]), config.get("oauth_server"))
-    token_file = config.get("refresh_token_file")
-    refresh = _read_token(token_file) or str(config["refresh_token"])
-    renewed = app.refresh(refresh, options)
-    token = BitrixToken(
-        str(config["domain"]), renewed.access_token, renewed.refresh_token, renewed.expires, app
-    )
-    if token_file:  # refresh tokens rotate: the one just used is dead, keep the new one
-        _write_token(token_file, renewed.refresh_token)
-        token.oauth_token_renewed_signal.connect(lambda event: _save_renewed(token_file, event))
-    return _client(token, options)
+    return _client(portal_settings.oauth_token(config, options, BitrixToken), options)
 
 
 def _client(credentials: AbstractCredentials, options: CallOptions) -> Client:
@@ -79,18 +69,10 @@ def _client(credentials: AbstractCredentials, options: CallOptions) -> Client:
 
 
 def call_options(config: Mapping[str, Any]) -> CallOptions:
-    bucket, drain = config.get("rate_limit_bucket"), config.get("rate_limit_drain")
-    if (bucket is None) != (drain is None):
-        raise TargetConfigError("give both rate_limit_bucket and rate_limit_drain, or neither")
-    plan = str(config.get("plan") or "standard").lower()
-    if plan not in PLANS:
-        raise TargetConfigError(f"unknown plan {plan!r}; expected one of {', '.join(sorted(PLANS))}")
-    rate = (float(bucket), float(drain)) if bucket is not None and drain is not None else PLANS[plan]
-    return CallOptions(
-        timeout=(10.0, float(config.get("request_timeout") or 70)),
-        rate_limit=rate,
-        time_scale=float(config.get("time_scale") or 1),
-    )
+    try:
+        return portal_settings.call_options(config)
+    except BitrixValidationError as exc:
+        raise TargetConfigError(str(exc)) from None
 
 
 class EntityPortal:
@@ -124,32 +106,41 @@ class EntityPortal:
 
     # --- writes -----------------------------------------------------------------------------------
     def write(self, commands: Sequence[WriteCommand]) -> list[Outcome]:
+        """One outcome per command, in order. ``call_batches`` stops at a chunk whose request fails
+        (its commands get that failure); the chunks after it are sent by the next round."""
         outcomes: list[Outcome] = []
-        for start in range(0, len(commands), MAX_COMMANDS):
-            outcomes.extend(self._write_chunk(commands[start : start + MAX_COMMANDS]))
+        while len(outcomes) < len(commands):
+            outcomes.extend(self._write_from(commands[len(outcomes) :]))
         return outcomes
 
-    def _write_chunk(self, commands: Sequence[WriteCommand]) -> list[Outcome]:
+    def _write_from(self, commands: Sequence[WriteCommand]) -> list[Outcome]:
+        """Outcomes of the leading commands that were sent (all of them unless a request failed)."""
         requests = [self._command(command) for command in commands]
-        self.requests.write_requests += 1
         try:
-            result = self.client.call_batch(requests).result
+            result = self.client.call_batches(requests).call().result
         except BitrixSDKException as exc:
-            failed = Outcome(False, code=_code(exc), description=str(exc), outcome=classify(exc))
-            return [failed for _ in commands]
-        errors = result.result_error
-        outcomes = []
-        for index, command in enumerate(commands):
-            if index in errors:
-                outcomes.append(_command_failure(errors[index]))
-            elif index in result.not_run or result.result[index] in (None, False):
-                outcomes.append(Outcome(False, code="NO_RESULT", description="no result", outcome=UNKNOWN))
-            else:
-                value = result.result[index]
-                outcomes.append(
-                    Outcome(True, value, new_id=self._new_id(value) if command.kind == "add" else None)
-                )
-        return outcomes
+            remainder = incomplete(exc)
+            if remainder is None:  # nothing was sent per chunk: every command shares the failure
+                self.requests.write_requests += 1
+                return [_request_failure(exc)] * min(len(commands), MAX_COMMANDS)
+            sent = len(commands) - len(remainder.unsent_keys)
+            self.requests.write_requests += -(-sent // MAX_COMMANDS)
+            failed = set(remainder.failed_keys)
+            answered = remainder.partial.result
+            return [
+                _request_failure(exc) if index in failed else self._outcome(command, answered, index)
+                for index, command in enumerate(commands[:sent])
+            ]
+        self.requests.write_requests += -(-len(commands) // MAX_COMMANDS)
+        return [self._outcome(command, result, index) for index, command in enumerate(commands)]
+
+    def _outcome(self, command: WriteCommand, result: BitrixAPIBatchResult[Any], index: int) -> Outcome:
+        if index in result.result_error:
+            return _command_failure(result.result_error[index])
+        if index in result.not_run or result.result[index] in (None, False):
+            return Outcome(False, code="NO_RESULT", description="no result", outcome=UNKNOWN)
+        value = result.result[index]
+        return Outcome(True, value, new_id=self._new_id(value) if command.kind == "add" else None)
 
     def _command(self, command: WriteCommand) -> BitrixAPIRequest:
         if command.kind == "add":
@@ -226,6 +217,10 @@ def classify(exc: BitrixSDKException) -> str:
     return PERMANENT
 
 
+def _request_failure(exc: BitrixSDKException) -> Outcome:
+    return Outcome(False, code=_code(exc), description=str(exc), outcome=classify(exc))
+
+
 def _command_failure(error: Any) -> Outcome:
     if isinstance(error, Mapping):
         code, text = str(error.get("error") or ""), str(error.get("error_description") or "")
@@ -244,23 +239,3 @@ def _command_failure(error: Any) -> Outcome:
 
 def _code(exc: BitrixSDKException) -> str:
     return exc.error or type(exc).__name__
-
-
-def _read_token(path: Any) -> str | None:
-    if path and Path(str(path)).exists():
-        return Path(str(path)).read_text().strip() or None
-    return None
-
-
-def _write_token(path: Any, token: str | None) -> None:
-    if not token:
-        return
-    target = Path(str(path))
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(token)
-    os.chmod(tmp, 0o600)
-    tmp.replace(target)
-
-
-def _save_renewed(path: Any, event: OAuthTokenRenewedEvent) -> None:
-    _write_token(path, event.renewed_oauth_token.refresh_token)

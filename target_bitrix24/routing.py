@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bitrix24_core.entity_names import entity_paths
 from target_bitrix24.errors import TargetConfigError
 
 OPERATIONS = ("add", "update", "upsert")
@@ -21,12 +22,7 @@ DEFAULT_ENTITIES = {
 }
 DEFAULT_ITEM_TYPES = {"invoices": 31}  # the tap's name for crm.item entityTypeId 31
 ENTITY_ALIASES = {
-    "deal": "crm.deal",
-    "lead": "crm.lead",
-    "contact": "crm.contact",
-    "company": "crm.company",
-    "activity": "crm.activity",
-    "item": "crm.item",
+    **entity_paths("deal", "lead", "contact", "company", "activity", "item"),
     "smart_process": "crm.item",
     **DEFAULT_ENTITIES,
 }

@@ -1,11 +1,14 @@
 """The target's settings, described once: `--about`, Meltano and docs/target.md all follow this schema.
 
-Credentials and limits carry the same names as the tap's, so one Meltano config serves both.
+Credentials and limits are the tap's own settings (tap_bitrix24.settings), so one Meltano config serves
+both and both read them with bitrix24_core.settings.
 """
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
+
+from tap_bitrix24.settings import CREDENTIALS, RATE_LIMITS, TIME_SCALE
 
 DEFAULT_DEAD_LETTER = "output/target-bitrix24-dead-letter.jsonl"
 
@@ -16,63 +19,6 @@ STREAM_ROUTE = th.ObjectType(
     th.Property("match_field", th.StringType, description="ID, ORIGIN_ID or a user field (UF_...)."),
     additional_properties=False,
 )
-
-CREDENTIALS = [
-    th.Property(
-        "webhook_url",
-        th.StringType,
-        secret=True,
-        title="Webhook URL",
-        description=(
-            "Inbound webhook address, https://<portal>/rest/<user id>/<code>/. "
-            "Give this OR the OAuth settings (domain, client_id, client_secret, refresh_token)."
-        ),
-    ),
-    th.Property("domain", th.StringType, title="Portal domain (OAuth)", description="e.g. x.bitrix24.com"),
-    th.Property("client_id", th.StringType, title="OAuth client ID"),
-    th.Property("client_secret", th.StringType, secret=True, title="OAuth client secret"),
-    th.Property("refresh_token", th.StringType, secret=True, title="OAuth refresh token"),
-    th.Property(
-        "refresh_token_file",
-        th.StringType,
-        title="Refresh token file (OAuth)",
-        description="Where the current refresh token is kept: Bitrix24 rotates it on every renewal.",
-    ),
-    th.Property(
-        "oauth_server",
-        th.StringType,
-        default="https://oauth.bitrix.info",
-        title="OAuth server",
-        description="Address of the OAuth token server that renews access tokens.",
-    ),
-]
-
-LIMITS = [
-    th.Property(
-        "plan",
-        th.StringType,
-        default="standard",
-        allowed_values=["standard", "enterprise"],
-        title="Portal plan",
-        description="Request-rate limits: standard = bucket 50 drained at 2/s, enterprise = 250 at 5/s.",
-    ),
-    th.Property("rate_limit_bucket", th.NumberType, title="Rate limit: bucket size (overrides plan)"),
-    th.Property("rate_limit_drain", th.NumberType, title="Rate limit: drain per second (overrides plan)"),
-    th.Property(
-        "request_timeout",
-        th.NumberType,
-        default=70,
-        title="Request timeout (seconds)",
-        description="Read timeout of one HTTP request; a write that times out is resolved by lookup.",
-    ),
-    th.Property(
-        "time_scale",
-        th.NumberType,
-        default=1,
-        title="Time scale (advanced)",
-        description="Speed factor of a sped-up local sandbox's clock; 1 for real portals.",
-    ),
-]
 
 WRITING = [
     th.Property(
@@ -137,4 +83,4 @@ WRITING = [
     ),
 ]
 
-CONFIG_SCHEMA = th.PropertiesList(*CREDENTIALS, *LIMITS, *WRITING).to_dict()
+CONFIG_SCHEMA = th.PropertiesList(*CREDENTIALS, *RATE_LIMITS, TIME_SCALE, *WRITING).to_dict()

@@ -11,7 +11,14 @@ import pytest
 from api_plane_support import SPEED, ids, make_client, stored_ids
 
 from bitrix24_core import BitrixTimeResponse, Client
-from bitrix24_core.error import BitrixAPIBadRequest, BitrixValidationError
+from bitrix24_core.batch import incomplete
+from bitrix24_core.error import (
+    BitrixAPIBadRequest,
+    BitrixAPIInternalServerError,
+    BitrixRequestError,
+    BitrixRequestTimeout,
+    BitrixValidationError,
+)
 from bitrix24_sandbox import Sandbox
 
 
@@ -170,3 +177,107 @@ def test_invalid_batches(sb: Sandbox, client: Client) -> None:
     with pytest.raises(BitrixValidationError):
         client.call_batches([client.crm.deal.fields()], parallel=0)
     assert requests_made(sb) == 0
+
+
+# --- a chunk's HTTP call fails: the error carries what the other chunks got -------------------------
+
+
+def fault_on_batch(sb: Sandbox, number: int, kind: str) -> None:
+    """Make the `number`-th batch request from now on fail with `kind` (the earlier ones answer)."""
+    seen = {"batch": 0}
+
+    def hook(method: str) -> None:
+        if method == "batch":
+            seen["batch"] += 1
+            if seen["batch"] == number:
+                sb.queue_faults(kind, method="batch")
+
+    sb.set_hook(hook)
+
+
+@pytest.fixture(name="no_faults_after")
+def no_faults_after_fixture(sb: Sandbox) -> Iterator[None]:
+    yield
+    sb.set_hook(None)
+    sb.clear_faults()
+    sb.set_faults(None)
+
+
+def deals_titled(sb: Sandbox, prefix: str) -> dict[str, int]:
+    rows = sb.portal.store.query("deal", "1", [], "id ASC", None)
+    return {r["TITLE"]: int(r["ID"]) for r in rows if str(r["TITLE"]).startswith(prefix)}
+
+
+@pytest.mark.usefixtures("no_faults_after")
+def test_dropped_chunk_keeps_the_answered_chunks_results(sb: Sandbox, client: Client) -> None:
+    """120 adds in 3 chunks; the 2nd request's answer is lost after its adds ran."""
+    fault_on_batch(sb, 2, "drop")
+    requests = [client.crm.deal.add(fields={"TITLE": f"drop-{i}"}) for i in range(120)]
+    with pytest.raises(BitrixRequestError) as caught:
+        client.call_batches(requests).call()
+    exc = caught.value
+    assert exc.outcome_unknown and requests_made(sb) == 2  # the third chunk was never sent
+    assert exc.failed_keys == tuple(range(50, 100)) and exc.unsent_keys == tuple(range(100, 120))
+    partial = exc.partial.result
+    stored = deals_titled(sb, "drop-")
+    assert len(stored) == 100  # chunks 1 and 2 ran (the drop strikes after the work)
+    assert partial.result[:50] == [stored[f"drop-{i}"] for i in range(50)]  # the new IDs, in order
+    assert partial.result[50:] == [None] * 70 and partial.result_error == {} and partial.not_run == ()
+    assert sorted(partial.result_time) == list(range(50)) and len(exc.partial.times) == 1
+    view = incomplete(exc)
+    assert view is not None and view.failed_keys == exc.failed_keys and view.partial is exc.partial
+    assert [keys for keys, _ in view.chunk_errors] == [tuple(range(50, 100))]
+    assert "1 of 3 chunks answered" in "".join(exc.__notes__)
+
+
+@pytest.mark.usefixtures("no_faults_after")
+def test_timed_out_chunk_is_still_a_request_timeout_with_dict_keys(sb: Sandbox) -> None:
+    """A "slow" answer outlasts the client's timeout: BitrixRequestTimeout, outcome unknown, and the
+    first chunk's results under the caller's dict keys."""
+    client = make_client(sb, timeout=0.5, max_retries=0)
+    sb.set_faults("slow_delay=1.5")
+    fault_on_batch(sb, 2, "slow")
+    requests = {f"k{i}": client.crm.deal.add(fields={"TITLE": f"slow-{i}"}) for i in range(110)}
+    with pytest.raises(BitrixRequestTimeout) as caught:
+        client.call_batches(requests).call()
+    exc = caught.value
+    assert exc.outcome_unknown
+    assert exc.failed_keys == tuple(f"k{i}" for i in range(50, 100))
+    assert exc.unsent_keys == tuple(f"k{i}" for i in range(100, 110))
+    stored = deals_titled(sb, "slow-")
+    assert exc.partial.result.result == {f"k{i}": stored[f"slow-{i}"] for i in range(50)}
+
+
+@pytest.mark.usefixtures("no_faults_after")
+def test_first_chunk_failing_leaves_an_empty_partial(sb: Sandbox, client: Client) -> None:
+    sb.queue_faults("500", method="batch")
+    requests = [client.crm.deal.add(fields={"TITLE": f"first-{i}"}) for i in range(60)]
+    with pytest.raises(BitrixAPIInternalServerError) as caught:
+        client.call_batches(requests).call()
+    exc = caught.value
+    assert exc.outcome_unknown and requests_made(sb) == 1
+    assert exc.failed_keys == tuple(range(50)) and exc.unsent_keys == tuple(range(50, 60))
+    assert exc.partial.result.result == [None] * 60 and exc.partial.times == ()
+
+
+@pytest.mark.usefixtures("no_faults_after")
+def test_parallel_failure_accounts_for_every_key(sb: Sandbox, client: Client) -> None:
+    """parallel=3 over 4 chunks, one answered with 500: every key is in exactly one of the answered
+    results, the failed chunk or the unsent ones, and the answered results are the portal's IDs."""
+    fault_on_batch(sb, 2, "500")
+    requests = [client.crm.deal.add(fields={"TITLE": f"par-{i}"}) for i in range(200)]
+    with pytest.raises(BitrixAPIInternalServerError) as caught:
+        client.call_batches(requests, parallel=3).call()
+    exc = caught.value
+    answered = [i for i, value in enumerate(exc.partial.result.result) if value is not None]
+    assert len(exc.failed_keys) == 50 and len(answered) % 50 == 0
+    assert sorted([*answered, *exc.failed_keys, *exc.unsent_keys]) == list(range(200))
+    stored = deals_titled(sb, "par-")
+    assert all(exc.partial.result.result[i] == stored[f"par-{i}"] for i in answered)
+    assert len(stored) == requests_made(sb) * 50  # every chunk sent ran once, none ran twice
+
+
+def test_a_plain_error_is_not_a_batch_remainder(sb: Sandbox, client: Client) -> None:
+    with pytest.raises(BitrixValidationError) as caught:
+        client.call_batch([client.crm.deal.fields()] * 51)
+    assert incomplete(caught.value) is None

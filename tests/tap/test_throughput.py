@@ -193,3 +193,18 @@ def test_killed_while_streams_are_read_ahead_resumes_without_loss() -> None:
                 got = set(first.ids(stream)) | set(rest.ids(stream))
                 assert got == set(full.ids(stream)), (stop, stream)
                 assert len(rest.ids(stream)) == len(set(rest.ids(stream)))
+
+
+def test_a_deselected_nested_property_is_still_dropped() -> None:
+    """The SDK's per-record pruning is skipped only while no nested property is deselected."""
+    with Sandbox(seed={"deals": 30}, speed=SPEED) as sb:
+        config = tap_config(sb)
+        catalog = select(discover(config), ["deals"])
+        entry = next(s for s in catalog["streams"] if s["tap_stream_id"] == "deals")
+        crumb = ["properties", "UF_CRM_BUDGET", "properties", "currency"]
+        entry["metadata"].append({"breadcrumb": crumb, "metadata": {"selected": False}})
+        run = run_tap(config, catalog=catalog)
+        plain = run_tap(config, catalog=select(discover(config), ["deals"]))
+    budgets = [r["UF_CRM_BUDGET"] for r in run.records("deals") if r.get("UF_CRM_BUDGET")]
+    assert budgets and all(set(b) == {"amount"} for b in budgets)
+    assert any("currency" in r["UF_CRM_BUDGET"] for r in plain.records("deals") if r.get("UF_CRM_BUDGET"))
