@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from .batch import BitrixAPIBatchesRequest, BitrixAPIBatchRequest, Methods
 from .config import PLANS, RateLimit, Timeout
-from .credentials import AbstractCredentials
+from .credentials import AbstractCredentials, check_method
 from .error import BitrixValidationError
 from .log import AbstractLogger
 from .requests import BitrixAPIRequest
@@ -118,6 +118,7 @@ class Client:
         self, method: str, params: Mapping[str, Any] | None = None, *, timeout: Timeout | None = None
     ) -> BitrixAPIRequest:
         """A lazy request for any REST method (``.result`` sends it)."""
+        check_method(method)  # a bad name fails here, not as an AttributeError when sent
         if params is not None and not isinstance(params, Mapping):
             raise BitrixValidationError(f"params must be a mapping, got {type(params).__name__}")
         return BitrixAPIRequest(self._credentials, method, params, options=self._with(timeout))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .error import BitrixValidationError
 from .log import AbstractLogger, NullLogger
@@ -89,7 +90,7 @@ class Config:
         ``rate_limit=False`` / ``operating_limit=False`` switch the limiter / the pacing off."""
         values: dict[str, Any] = {
             "default_timeout": check_timeout(default_timeout),
-            "default_max_retries": _non_negative("default_max_retries", default_max_retries),
+            "default_max_retries": _retries(default_max_retries),
             "default_initial_retry_delay": _non_negative(
                 "default_initial_retry_delay", default_initial_retry_delay
             ),
@@ -97,19 +98,21 @@ class Config:
                 "default_retry_delay_increment", default_retry_delay_increment
             ),
             "max_retry_delay": _non_negative("max_retry_delay", max_retry_delay),
-            "logger": logger,
+            "logger": _logger(logger),
             "time_scale": check_time_scale(time_scale),
             "rate_limit": rate_limit if rate_limit is False else check_rate_limit(rate_limit),
             "rate_limit_margin": _non_negative("rate_limit_margin", rate_limit_margin),
             "operating_limit": operating_limit
             if operating_limit is False
             else _non_negative("operating_limit", operating_limit),
-            "operating_window": _non_negative("operating_window", operating_window),
+            "operating_window": None
+            if operating_window is None
+            else _positive("operating_window", operating_window),
             "operating_margin": _non_negative("operating_margin", operating_margin),
-            "oauth_server": oauth_server.rstrip("/") if oauth_server else None,
+            "oauth_server": check_server("oauth_server", oauth_server),
         }
         if plan is not None:
-            if plan.lower() not in PLANS:
+            if not isinstance(plan, str) or plan.lower() not in PLANS:
                 raise BitrixValidationError(f"unknown plan {plan!r}; expected one of {sorted(PLANS)}")
             if rate_limit is None:
                 values["rate_limit"] = PLANS[plan.lower()]
@@ -130,7 +133,7 @@ class Config:
 def _non_negative(name: str, value: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:  # NaN fails too
         raise BitrixValidationError(f"{name} must be a non-negative number, got {value!r}")
     return value
 
@@ -156,9 +159,37 @@ def check_rate_limit(value: Any) -> RateLimit | None:
 
 
 def _positive(name: str, value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # NaN fails too
         raise BitrixValidationError(f"{name} must be a positive number, got {value!r}")
     return value
+
+
+def _retries(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BitrixValidationError(f"default_max_retries must be a non-negative int, got {value!r}")
+    return value
+
+
+def _logger(value: Any) -> AbstractLogger | None:
+    if value is not None and not isinstance(value, AbstractLogger):
+        raise BitrixValidationError(
+            f"logger must be an AbstractLogger (e.g. StreamLogger()), got {type(value).__name__}"
+        )
+    return value
+
+
+def check_server(name: str, value: Any) -> str | None:
+    """An OAuth server address: None, or an http(s) URL (its trailing slash dropped)."""
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BitrixValidationError(
+            f"{name} must be an http(s) URL such as 'https://oauth.bitrix.info', got {value!r}"
+        )
+    return str(value).rstrip("/")
 
 
 __all__ = ["PLANS", "Config", "RateLimit", "Timeout"]

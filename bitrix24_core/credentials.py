@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .config import Config
+from .config import Config, check_server
 from .error import (
     BitrixAPIExpiredToken,
     BitrixOAuthException,
@@ -37,6 +37,8 @@ MAX_REDIRECTS = 3
 def split_base_url(address: str) -> tuple[str, str]:
     """(base_url, domain) from "portal.bitrix24.com", "https://portal/..." or "http://127.0.0.1:PORT".
     A missing scheme means https; a given scheme is kept."""
+    if not isinstance(address, str):
+        raise BitrixValidationError(f"portal address must be a string, got {type(address).__name__}")
     text = address.strip()
     if not text:
         raise BitrixValidationError("empty portal address")
@@ -112,9 +114,16 @@ class BitrixWebhook(AbstractCredentials):
     ``BitrixWebhook("portal.bitrix24.com", "1/code")``."""
 
     def __init__(self, domain: str, webhook_token: str | None = None) -> None:
+        if not isinstance(domain, str) or not isinstance(webhook_token, (str, type(None))):
+            raise BitrixValidationError(
+                "BitrixWebhook takes a webhook URL string (https://portal/rest/USER_ID/CODE/) or a "
+                f"portal address and 'USER_ID/CODE' strings, got {type(domain).__name__}"
+                + (f", {type(webhook_token).__name__}" if webhook_token is not None else "")
+            )
         if webhook_token is None:
             domain, webhook_token = _split_webhook_url(domain)
-        match = re.fullmatch(r"/*(\d+)/([^/\s]+)/*", webhook_token.strip())
+        # A code never holds "?" or "#": a URL with a query would otherwise glue it into every call's path.
+        match = re.fullmatch(r"/*(\d+)/([^/\s?#]+)/*", webhook_token.strip())
         if not match:
             raise BitrixValidationError("webhook token must look like 'USER_ID/CODE'")
         self.user_id = int(match.group(1))
@@ -136,7 +145,7 @@ class BitrixWebhook(AbstractCredentials):
 
 
 def _split_webhook_url(url: str) -> tuple[str, str]:
-    match = re.fullmatch(r"\s*((?:https?://)?[^/\s]+)/rest/(\d+/[^/\s]+)/?\s*", url)
+    match = re.fullmatch(r"\s*((?:https?://)?[^/\s?#]+)/rest/(\d+/[^/\s?#]+)/?\s*", url)
     if not match:
         raise BitrixValidationError(
             f"not a webhook URL (expected https://portal/rest/USER_ID/CODE/): {mask(url)!r}"
@@ -197,12 +206,17 @@ class BitrixApp:
     (https://oauth.bitrix.info); a sandbox serves ``/oauth/token/`` on its own port."""
 
     def __init__(self, client_id: str, client_secret: str, oauth_server: str | None = None) -> None:
-        if not client_id or not client_secret:
-            raise BitrixValidationError("client_id and client_secret are required")
+        if (
+            not isinstance(client_id, str)
+            or not isinstance(client_secret, str)
+            or not client_id
+            or not client_secret
+        ):
+            raise BitrixValidationError("client_id and client_secret are required (non-empty strings)")
         self.client_id = client_id
         self.client_secret = client_secret
         register_secret(client_secret)
-        self._oauth_server = oauth_server.rstrip("/") if oauth_server else None
+        self._oauth_server = check_server("oauth_server", oauth_server)
         self._session = requests.Session()
 
     @property
@@ -241,6 +255,8 @@ class BitrixApp:
             failure = error_from_body({"error": answer["error"], **answer}, response, oauth=True)
         if failure is not None:
             raise failure
+        if not isinstance(answer, dict) or not answer.get("access_token") or not answer.get("refresh_token"):
+            raise decode_error(response, "oauth/token", "answer is not a token pair")
         opts.logger.info("OAuth token renewed")
         return RenewedOAuthToken.from_answer(answer)
 

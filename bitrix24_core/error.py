@@ -397,8 +397,10 @@ def api_error(
     return cls(message, error=code, error_description=description, status_code=status, response=response)
 
 
-def decode_error(response: requests.Response, context: str = "") -> BitrixResponseJSONDecodeError:
-    """The error for an answer whose body is not JSON, by status."""
+def decode_error(
+    response: requests.Response, context: str = "", problem: str = "answer is not JSON"
+) -> BitrixResponseJSONDecodeError:
+    """The error for an answer whose body is not JSON (or not an envelope), by status."""
     status = response.status_code
     cls: type[BitrixResponseJSONDecodeError] = BitrixResponseJSONDecodeError
     if status in (301, 302, 303, 307, 308):
@@ -407,7 +409,7 @@ def decode_error(response: requests.Response, context: str = "") -> BitrixRespon
         cls = BitrixResponse500JSONDecodeError
     snippet = " ".join(response.text[:120].split())
     where = f" ({context})" if context else ""
-    message = f"HTTP {status}: answer is not JSON{where}: {snippet!r}"
+    message = f"HTTP {status}: {problem}{where}: {snippet!r}"
     return cls(message, status_code=status, response=response)
 
 

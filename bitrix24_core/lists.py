@@ -96,8 +96,11 @@ def _entity_of(request: BitrixAPIRequest) -> Entity:
 
 def rows_of(entity: Entity, result: Any, where: str) -> list[Any]:
     """The rows of one list answer, unwrapped from ``items``/``types``/... ."""
-    if entity.list_wrapper and isinstance(result, Mapping):
-        result = result.get(entity.list_wrapper, [])
+    if entity.list_wrapper and isinstance(result, Mapping) and result:
+        if entity.list_wrapper not in result:  # e.g. {"item": ...}: not a page, and not an empty one
+            keys = ", ".join(sorted(map(str, result))[:5])
+            raise BitrixListError(f"{where}: expected rows under {entity.list_wrapper!r}, got keys {keys}")
+        result = result[entity.list_wrapper]
     elif isinstance(result, Mapping) and len(result) == 1 and isinstance(next(iter(result.values())), list):
         result = next(iter(result.values()))  # a method outside the table, e.g. {"tasks": [...]}
     if isinstance(result, Mapping) and not result:

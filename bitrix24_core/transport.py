@@ -64,7 +64,7 @@ class CallOptions:
             value = getattr(self, name)
             if value is None or (name == "operating_limit" and value is False):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:  # NaN too
                 raise BitrixValidationError(f"{name} must be non-negative, got {value!r}")
         if self.max_retries is not None and not isinstance(self.max_retries, int):
             raise BitrixValidationError(f"max_retries must be an int, got {self.max_retries!r}")
@@ -296,7 +296,9 @@ class PortalTransport:
         failure = error_from_body(body, response, context=method)
         if failure is None:
             if not isinstance(body, dict):
-                raise decode_error(response, f"{method}: answer is not an object")
+                raise decode_error(response, method, "answer is not a JSON object")
+            if "result" not in body:  # every Bitrix success envelope has one; None here would read as data
+                raise decode_error(response, method, "answer has neither 'result' nor 'error'")
             if method == "batch":
                 self._observe_batch(body, commands, opts)
             return body

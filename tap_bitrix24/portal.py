@@ -67,6 +67,7 @@ class Portal:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
         self._lock = threading.Lock()
+        self._connecting = threading.Lock()  # not _lock: connect() counts its request under _lock
         self._requests = 0
         self._tz: dt.tzinfo | None = None
         self._credentials: AbstractCredentials | None = None
@@ -76,8 +77,12 @@ class Portal:
     # ---- connection ------------------------------------------------------------------------
     @property
     def credentials(self) -> AbstractCredentials:
+        """Built once, also when streams read ahead ask from several threads at once: an OAuth
+        renewal rotates the refresh token, so a second concurrent renewal would be refused."""
         if self._credentials is None:
-            self._credentials = connect(self.config, self.auth, self.options, self._count)
+            with self._connecting:
+                if self._credentials is None:
+                    self._credentials = connect(self.config, self.auth, self.options, self._count)
         return self._credentials
 
     def _count(self) -> None:

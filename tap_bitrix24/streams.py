@@ -24,7 +24,7 @@ from .batches import parquet_batches
 from .portal import PREFETCH_PAGES
 from .read_ahead import Page, ReadAhead
 from .readers import Reader, plan_readers
-from .records import RecordConverter
+from .records import RecordConverter, ValueConversionError
 from .stream_specs import StreamSpec
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class BitrixStream(Stream):
         self.replication_key = spec.replication_key
         self._converter: RecordConverter | None = None
         self._prune_nested = True  # until the converter has looked at the selection
+        self._withheld: dict[str, Any] | None = None  # see get_batches
 
     @property
     def portal(self) -> Portal:
@@ -91,7 +92,14 @@ class BitrixStream(Stream):
         return names
 
     def post_process(self, row: types.Record, context: types.Context | None = None) -> types.Record | None:
-        return self.converter()(row)
+        try:
+            return self.converter()(row)
+        except ValueConversionError as error:  # stop loudly, saying where: never drop the value
+            key = self.spec.key
+            raise ValueConversionError(
+                f"Stream {self.name}, record {key}={row.get(key)}, {error}: the catalog's type of that "
+                "field does not fit the portal's value (run discovery again if the field changed)."
+            ) from None
 
     def _generate_record_messages(self, record: types.Record) -> Generator[singer.RecordMessage, None, None]:
         """The SDK's, minus its per-record walk that drops deselected properties: the converter
@@ -116,10 +124,33 @@ class BitrixStream(Stream):
         if batch_config.encoding.format != "parquet":
             yield from super().get_batches(batch_config, context)
             return
-        records = self._sync_records(context, write_messages=False)
-        name = f"{self.tap_name}--{self.name}"
-        for manifest in parquet_batches(records, batch_config, name, batches.FILE_ROWS):
-            yield batch_config.encoding, manifest
+        # Records reach the cursors when they enter a file slice, before their BATCH message: the
+        # read works on a copy of the state, copied into the live one (which singer-sdk also writes
+        # on SIGTERM) only once a BATCH message covers it.
+        self._withheld = copy.deepcopy(self.get_context_state(context))
+        try:
+            records = self._sync_records(context, write_messages=False)
+            name = f"{self.tap_name}--{self.name}"
+            for manifest in parquet_batches(records, batch_config, name, batches.FILE_ROWS):
+                yield batch_config.encoding, manifest
+            self._release_state(context)  # e.g. the final bookmark when the last batch was full
+        finally:
+            self._withheld = None
+
+    def _write_batch_message(self, encoding: BaseBatchFileEncoding, manifest: list[str]) -> None:
+        super()._write_batch_message(encoding, manifest)
+        self._release_state(self.context)
+
+    def _release_state(self, context: types.Context | None) -> None:
+        """The withheld state covers the records announced so far: make it the live one."""
+        if self._withheld is not None:
+            live = self.get_context_state(context)
+            live.clear()
+            live.update(copy.deepcopy(self._withheld))
+
+    def working_state(self, context: types.Context | None) -> dict[str, Any]:
+        """The state the read moves: the live one, or the withheld copy while writing BATCH files."""
+        return self._withheld if self._withheld is not None else self.get_context_state(context)
 
     def get_replication_key_signpost(self, context: types.Context | None = None) -> None:
         """No signpost: the SDK's would come from the tap host's clock, not the portal's."""
@@ -156,7 +187,7 @@ class EntityStream(BitrixStream):
         self._reader_of_last: str | None = None
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
-        state = self.get_context_state(context)
+        state = self.working_state(context)
         self._tap.start_read_ahead(self)  # type: ignore[attr-defined]
         ahead: ReadAhead | None = self._tap.take_read_ahead(self.name)  # type: ignore[attr-defined]
         planned: ReadPlan | None = ahead.plan() if ahead is not None else None
@@ -244,7 +275,7 @@ class EntityStream(BitrixStream):
             return
         last_id = int(latest_record[self.spec.key])
         self._progress.cursors[self._reader_of_last] = last_id
-        bookmarks.advance_cursor(self.get_context_state(context), self._reader_of_last, last_id)
+        bookmarks.advance_cursor(self.working_state(context), self._reader_of_last, last_id)
 
 
 class _Meter:

@@ -129,6 +129,14 @@ def test_call_reaches_any_method(client: Client) -> None:
         client.call("no.such.method").call()
 
 
+def test_call_with_a_bad_method_name_is_refused_before_sending(sb: Sandbox, client: Client) -> None:
+    with pytest.raises(BitrixValidationError, match="method must be a string"):
+        client.call(5)  # type: ignore[arg-type]
+    with pytest.raises(BitrixValidationError, match="not a REST method name"):
+        client.call("crm.deal/../list")
+    assert requests_made(sb) == 0
+
+
 def test_small_scopes(client: Client) -> None:
     assert "crm" in client.scope().result
     assert client.profile().result["ID"]

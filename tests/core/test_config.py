@@ -52,6 +52,32 @@ def test_call_options_override_config(config: Config) -> None:
     assert CallOptions().resolve().operating_limit is False
 
 
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ({"default_max_retries": 1.5}, "default_max_retries must be a non-negative int"),
+        ({"time_scale": float("nan")}, "time_scale must be a positive number"),
+        ({"default_initial_retry_delay": float("nan")}, "default_initial_retry_delay must be"),
+        ({"operating_window": 0}, "operating_window must be a positive number"),
+        ({"oauth_server": "oauth.bitrix.info"}, "oauth_server must be an http"),
+        ({"logger": "debug"}, "logger must be an AbstractLogger"),
+        ({"plan": 2}, "unknown plan"),
+    ],
+)
+def test_bad_config_values_are_refused_and_leave_config_unchanged(
+    config: Config, setting: dict[str, Any], fragment: str
+) -> None:
+    before = repr(config), config.oauth_server, config.logger
+    with pytest.raises(BitrixValidationError, match=fragment):
+        config.configure(**setting)
+    assert (repr(config), config.oauth_server, config.logger) == before
+
+
+def test_call_options_refuse_nan() -> None:
+    with pytest.raises(BitrixValidationError, match="initial_retry_delay"):
+        CallOptions(initial_retry_delay=float("nan"))
+
+
 def test_loggers_are_abstract_logger_and_mask() -> None:
     buffer = io.StringIO()
     logger = StreamLogger(buffer, level=logging.DEBUG)

@@ -9,6 +9,7 @@ from transport_support import config_fixture, existing_ids, sandbox_fixture, tok
 
 from bitrix24_core.config import Config
 from bitrix24_core.credentials import BitrixToken, BitrixWebhook
+from bitrix24_core.error import BitrixValidationError
 from bitrix24_core.events import OAuthTokenRenewedEvent, PortalDomainChangedEvent
 from bitrix24_core.transport import transport_for
 from bitrix24_sandbox import Sandbox
@@ -29,6 +30,28 @@ def test_webhook_forms(args: tuple[str, ...], base_url: str, user_id: int, code:
     assert (hook.base_url, hook.user_id, hook.code) == (base_url, user_id, code)
     assert hook.domain == base_url.split("://")[1]
     assert hook.webhook_url == f"{base_url}/rest/{user_id}/{code}/"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (123,),
+        (None,),
+        ("b24-x.bitrix24.com", 5),
+        ("https://b24-x.bitrix24.com/rest/1/abc123def?x=1",),
+        ("https://b24-x.bitrix24.com/rest/1/abc123def/#top",),
+        ("b24-x.bitrix24.com", "1/abc123def?x=1"),
+    ],
+)
+def test_bad_webhook_arguments_are_validation_errors(args: tuple[object, ...]) -> None:
+    # Not a TypeError/AttributeError from deep inside, and no query glued into the code (and every path).
+    with pytest.raises(BitrixValidationError, match="webhook|portal address"):
+        BitrixWebhook(*args)  # type: ignore[arg-type]
+
+
+def test_token_with_a_non_string_domain_is_a_validation_error() -> None:
+    with pytest.raises(BitrixValidationError, match="portal address must be a string"):
+        BitrixToken(42, "tok-123456")  # type: ignore[arg-type]
 
 
 def test_token_keeps_http_scheme_and_defaults_to_https() -> None:

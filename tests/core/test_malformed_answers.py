@@ -1,0 +1,100 @@
+"""Answers no Bitrix24 portal should send, but a proxy or a broken node can: each must raise a specific
+error, never read as data (a short read) or crash with an unrelated KeyError/TypeError.
+
+The sandbox never sends these, so a tiny HTTP server replays the given body over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from transport_support import config_fixture  # noqa: F401
+
+from bitrix24_core import BitrixWebhook, Client
+from bitrix24_core.config import Config
+from bitrix24_core.error import BitrixResponseJSONDecodeError
+from bitrix24_core.lists import BitrixListError
+
+CODE = "replaycode123"
+
+
+class _Replay:
+    def __init__(self) -> None:
+        self.status = 200
+        self.body = b"{}"
+        self.requests = 0
+
+
+@pytest.fixture(name="replay")
+def replay_fixture() -> Iterator[tuple[_Replay, str]]:
+    state = _Replay()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            state.requests += 1
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(state.body)))
+            self.end_headers()
+            self.wfile.write(state.body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}/rest/1/{CODE}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _client(url: str) -> Client:
+    return Client(BitrixWebhook(url), max_retries=0, rate_limit=False, operating_limit=False)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b'{"result": [{"ID": "1"}', "answer is not JSON"),  # truncated
+        (b"[1, 2]", "answer is not a JSON object"),
+        (b'"ok"', "answer is not a JSON object"),
+        (b"{}", "neither 'result' nor 'error'"),
+        (b'{"time": {"start": 1}}', "neither 'result' nor 'error'"),
+    ],
+)
+def test_malformed_success_answers_raise(
+    config: Config, replay: tuple[_Replay, str], body: bytes, fragment: str
+) -> None:
+    state, url = replay
+    state.body = body
+    with pytest.raises(BitrixResponseJSONDecodeError, match=fragment) as caught:
+        _client(url).crm.deal.get(bitrix_id=1).result
+    assert caught.value.status_code == 200
+    assert CODE not in str(caught.value) and CODE not in repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [b'{"item": {"id": 1}}', b'{"itemz": [{"id": 1}]}'],
+)
+def test_wrapped_list_without_its_wrapper_raises(
+    config: Config, replay: tuple[_Replay, str], result: bytes
+) -> None:
+    state, url = replay
+    state.body = b'{"result": ' + result + b', "total": 1, "time": {}}'
+    request = _client(url).crm.item.list(entity_type_id=128)
+    with pytest.raises(BitrixListError, match="expected rows under 'items'"):
+        request.as_list().result
+
+
+def test_empty_wrapped_list_is_an_empty_page(config: Config, replay: tuple[_Replay, str]) -> None:
+    state, url = replay
+    for body in (b'{"result": {"items": []}, "total": 0}', b'{"result": [], "total": 0}'):
+        state.body = body
+        assert _client(url).crm.item.list(entity_type_id=128).as_list().result == []
