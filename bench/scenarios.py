@@ -65,12 +65,14 @@ def limit_for(bound_s: float, speed: float) -> float:
     return max(120.0, 4.0 * bound_s / speed + 60.0)
 
 
-def read_section(sb: Any, entity: str, clients: Sequence[str], speed: float, log: Path) -> Section:
+def read_section(
+    sb: Any, entity: str, clients: Sequence[str], speed: float, log: Path, title: str = ""
+) -> Section:
     from .tapjobs import tap_read_job
 
     ref = reference(sb.portal, entity, SELECT_ALL).as_dict()
     size = ref["count"]
-    section = Section(f"Bulk read of {size:,} {entity}s, all fields and custom fields", speed, size)
+    section = Section(title or f"Bulk read of {size:,} {entity}s, all fields and custom fields", speed, size)
     section.ideal_s = math.ceil(size / PAGE) * page_cost(sb, entity)
     section.bound_s = section.ideal_s / BUDGET_SHARE
     max_id = max(portal_ids_tail(sb, entity), 0)

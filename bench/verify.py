@@ -80,6 +80,6 @@ def verdict(seen: Mapping[str, Any], expected: Mapping[str, Any], check_fields: 
         seen["id_sum"] != expected["id_sum"] or seen["id_sq"] != expected["id_sq"]
     ):
         problems.append("different IDs")
-    if check_fields and (seen["bad_fields"] or seen["fields"] != expected["fields"]):
+    if check_fields and seen["count"] and (seen["bad_fields"] or seen["fields"] != expected["fields"]):
         problems.append("missing or extra fields")
     return "; ".join(problems) or "exact"

@@ -216,7 +216,7 @@ class BitrixApp:
         self.client_id = client_id
         self.client_secret = client_secret
         register_secret(client_secret)
-        self._oauth_server = check_server("oauth_server", oauth_server)
+        self._oauth_server = check_server("oauth_server", oauth_server or None)  # "" = Config's
         self._session = requests.Session()
 
     @property

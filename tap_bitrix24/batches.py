@@ -13,6 +13,7 @@ STATE after each BATCH message, when every record before it is in a file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 from uuid import uuid4
 
@@ -61,10 +62,20 @@ def _write_file(batch_config: BatchConfig, name: str, rows: list[dict[str, Any]]
 
     gzip = batch_config.encoding.compression == "gzip"
     filename = f"{batch_config.storage.prefix or ''}{name}.parquet" + (".gz" if gzip else "")
-    table = pa.Table.from_pylist(rows)
+    table = pa.Table.from_pylist(_with_every_column_first(rows))
     with batch_config.storage.open(filename, "wb") as out:
         if gzip:
             pq.write_table(table, out, compression="gzip", compression_level=GZIP_LEVEL)
         else:
             pq.write_table(table, out)
     return batch_config.storage.get_url(filename)
+
+
+def _with_every_column_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """pyarrow takes a file's columns from its first row alone, and Bitrix leaves empty multifields
+    (PHONE, EMAIL, ...) out of a record: the first row gets every key of the slice (missing ones
+    None), or the values of later rows would be dropped without a word."""
+    names = dict.fromkeys(chain.from_iterable(rows))
+    if len(names) == len(rows[0]):
+        return rows
+    return [{name: rows[0].get(name) for name in names}, *rows[1:]]

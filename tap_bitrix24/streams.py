@@ -7,6 +7,7 @@ replication value seen", which would skip records changed while a sync runs.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import time
@@ -152,6 +153,16 @@ class BitrixStream(Stream):
         """The state the read moves: the live one, or the withheld copy while writing BATCH files."""
         return self._withheld if self._withheld is not None else self.get_context_state(context)
 
+    @contextlib.contextmanager
+    def _stopping_read_ahead_on_failure(self) -> Iterator[None]:
+        """An error, or the records no longer wanted (GeneratorExit), ends the run: the streams
+        read ahead for it are stopped and their spool files closed at once."""
+        try:
+            yield
+        except BaseException:
+            self._tap.stop_read_ahead()  # type: ignore[attr-defined]
+            raise
+
     def get_replication_key_signpost(self, context: types.Context | None = None) -> None:
         """No signpost: the SDK's would come from the tap host's clock, not the portal's."""
         return None
@@ -161,6 +172,10 @@ class DirectoryStream(BitrixStream):
     """Small dictionaries (stages, pipelines, currencies, users, departments), read whole each run."""
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
+        with self._stopping_read_ahead_on_failure():
+            yield from self._directory_records()
+
+    def _directory_records(self) -> Iterator[dict[str, Any]]:
         self._tap.start_read_ahead(self)  # type: ignore[attr-defined]
         started = time.monotonic()
         count = 0
@@ -187,6 +202,10 @@ class EntityStream(BitrixStream):
         self._reader_of_last: str | None = None
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
+        with self._stopping_read_ahead_on_failure():
+            yield from self._entity_records(context)
+
+    def _entity_records(self, context: types.Context | None) -> Iterator[dict[str, Any]]:
         state = self.working_state(context)
         self._tap.start_read_ahead(self)  # type: ignore[attr-defined]
         ahead: ReadAhead | None = self._tap.take_read_ahead(self.name)  # type: ignore[attr-defined]

@@ -52,6 +52,14 @@ class TapBitrix24(Tap):
                 self._ahead_started.add(stream.name)
                 self._ahead[stream.name] = ReadAhead(stream.name, stream.read_ahead_start())
 
+    def stop_read_ahead(self) -> None:
+        """The run is ending early: stop the background reads and close their spool files now,
+        rather than let them read whole streams to disk for nobody."""
+        for ahead in (self._ahead or {}).values():
+            ahead.discard()
+        self._ahead = {}
+        self._ahead_started = {stream.name for stream in self.streams.values()}
+
     def take_read_ahead(self, name: str) -> ReadAhead | None:
         """The background read of stream `name`, if one was started (it is then the stream's)."""
         return None if self._ahead is None else self._ahead.pop(name, None)

@@ -14,7 +14,8 @@ from transport_support import config_fixture  # noqa: F401
 
 from bitrix24_core import BitrixWebhook, Client
 from bitrix24_core.config import Config
-from bitrix24_core.error import BitrixResponseJSONDecodeError
+from bitrix24_core.credentials import BitrixApp, BitrixToken
+from bitrix24_core.error import BitrixResponseJSONDecodeError, BitrixValidationError
 from bitrix24_core.lists import BitrixListError
 
 CODE = "replaycode123"
@@ -32,7 +33,10 @@ def replay_fixture() -> Iterator[tuple[_Replay, str]]:
     state = _Replay()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name): the OAuth token endpoint
+            self.do_POST()
+
+        def do_POST(self) -> None:  # noqa: N802
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state.requests += 1
             self.send_response(state.status)
@@ -45,7 +49,7 @@ def replay_fixture() -> Iterator[tuple[_Replay, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state, f"http://127.0.0.1:{server.server_address[1]}/rest/1/{CODE}/"
@@ -74,7 +78,7 @@ def test_malformed_success_answers_raise(
     state, url = replay
     state.body = body
     with pytest.raises(BitrixResponseJSONDecodeError, match=fragment) as caught:
-        _client(url).crm.deal.get(bitrix_id=1).result
+        _client(url).crm.deal.get(bitrix_id=1).call()
     assert caught.value.status_code == 200
     assert CODE not in str(caught.value) and CODE not in repr(caught.value)
 
@@ -90,7 +94,7 @@ def test_wrapped_list_without_its_wrapper_raises(
     state.body = b'{"result": ' + result + b', "total": 1, "time": {}}'
     request = _client(url).crm.item.list(entity_type_id=128)
     with pytest.raises(BitrixListError, match="expected rows under 'items'"):
-        request.as_list().result
+        list(request.as_list().result)
 
 
 def test_empty_wrapped_list_is_an_empty_page(config: Config, replay: tuple[_Replay, str]) -> None:
@@ -98,3 +102,34 @@ def test_empty_wrapped_list_is_an_empty_page(config: Config, replay: tuple[_Repl
     for body in (b'{"result": {"items": []}, "total": 0}', b'{"result": [], "total": 0}'):
         state.body = body
         assert _client(url).crm.item.list(entity_type_id=128).as_list().result == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b'"ok"', b'{"access_token": "new-access-0001"}', b'{"result": {"access_token": "x"}}'],
+)
+def test_token_endpoint_answer_without_a_token_pair_raises(
+    config: Config, replay: tuple[_Replay, str], body: bytes
+) -> None:
+    state, url = replay
+    state.body = body
+    server = url.split("/rest/")[0]
+    app = BitrixApp("app.replay", "replay-secret-0001", oauth_server=server)
+    creds = BitrixToken(server, "old-access-0001", "old-refresh-0001", None, app)
+    with pytest.raises(BitrixResponseJSONDecodeError, match="not a token pair") as caught:
+        creds.refresh()
+    assert creds.auth_token == "old-access-0001" and creds.refresh_count == 0
+    assert "replay-secret-0001" not in str(caught.value) and "old-refresh-0001" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("app", "secret-1", "oauth.bitrix.info"), "oauth_server must be an http"),
+        ((5, "secret-1"), "client_id and client_secret"),
+        (("app", None), "client_id and client_secret"),
+    ],
+)
+def test_bad_app_arguments_are_validation_errors(args: tuple[object, ...], fragment: str) -> None:
+    with pytest.raises(BitrixValidationError, match=fragment):
+        BitrixApp(*args)  # type: ignore[arg-type]
