@@ -284,6 +284,8 @@ class BitrixToken(AbstractCredentials):
         self.expires = expires
         self.bitrix_app = bitrix_app
         self._refresh_lock = threading.Lock()
+        self._announce_lock = threading.RLock()  # re-entrant: a handler may call (and refresh) again
+        self._announced = 0  # the refresh number whose event went out last
         self._refusal: tuple[str, BitrixOAuthException] | None = None
         self.refresh_count = 0
         register_secret(auth_token)
@@ -325,7 +327,17 @@ class BitrixToken(AbstractCredentials):
             self.refresh_token = renewed.refresh_token
             self.expires = renewed.expires
             self.refresh_count += 1
-        self.oauth_token_renewed_signal.emit(OAuthTokenRenewedEvent(renewed))
+            number = self.refresh_count
+        self._announce(number, OAuthTokenRenewedEvent(renewed))
+
+    def _announce(self, number: int, event: OAuthTokenRenewedEvent) -> None:
+        """Emit in refresh order, outside the refresh lock. An event overtaken by a later refresh is not
+        sent: its refresh token is already dead, and a handler persisting it last would lose the session."""
+        with self._announce_lock:
+            if number < self._announced:
+                return
+            self._announced = number
+            self.oauth_token_renewed_signal.emit(event)
 
     def __repr__(self) -> str:
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from transport_support import all_deal_ids, config_fixture, existing_ids, sandbox_fixture, token  # noqa: F401
@@ -98,6 +99,38 @@ def test_explicit_refresh(config: Config, sandbox: Sandbox) -> None:
     tok.refresh()
     assert tok.auth_token != before and tok.call("crm.deal.get", {"id": 1})["result"]["ID"] == "1"
     assert isinstance(tok, BitrixToken) and tok.expires and tok.expires > 0
+
+
+def test_persisted_refresh_token_is_the_live_one_when_refreshes_overlap(
+    config: Config, sandbox: Sandbox
+) -> None:
+    """Two refreshes whose events would arrive out of order (the first handler is slow): the token a
+    handler persists last must be the live one, else the next run's refresh gets invalid_grant."""
+    tok = token(sandbox)
+    saved: list[str] = []
+    first_handler = threading.Event()
+
+    def persist(event: OAuthTokenRenewedEvent) -> None:
+        if not first_handler.is_set():  # the first event's handler is slow: a second refresh overtakes it
+            first_handler.set()
+            deadline = time.monotonic() + 5
+            while tok.refresh_count < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+        saved.append(event.renewed_oauth_token.refresh_token)
+
+    tok.oauth_token_renewed_signal.connect(persist)
+    slow = threading.Thread(target=tok.refresh)
+    slow.start()
+    assert first_handler.wait(5)
+    tok.refresh()
+    slow.join(10)
+    live_last = bool(saved) and saved[-1] == tok.refresh_token  # compared, not printed: tokens are secrets
+    assert tok.refresh_count == 2 and live_last, "the refresh token persisted last is a dead one"
+    o = sandbox.oauth
+    app = BitrixApp(o.client_id, o.client_secret, oauth_server=o.server)
+    resumed = BitrixToken(sandbox.base_url, "stale-access-0001", saved[-1], None, app)
+    resumed.refresh()  # the persisted token still works
+    assert resumed.refresh_count == 1
 
 
 def test_a_refused_refresh_is_not_repeated_by_every_thread(config: Config, sandbox: Sandbox) -> None:
