@@ -365,7 +365,8 @@ def _opening(plan: _Plan, lower: int | None, upper: int | None) -> tuple[int | N
     return (_row_id(plan.entity, probe[0]) if probe else None), rows
 
 
-MAX_STALLS = 3  # resumes in a row without a new row before an OPERATION_TIME_LIMIT is raised
+MAX_STALLS = 8  # resumes in a row without a new row before an OPERATION_TIME_LIMIT is raised (each
+# waits for the window to drain; a few in a row happen when pacing and the portal clock drift apart)
 
 
 def _paced(plan: _Plan) -> bool:
