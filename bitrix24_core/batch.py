@@ -18,7 +18,7 @@ from typing import Any
 
 from .credentials import AbstractCredentials
 from .encoding import encode_query
-from .error import BitrixSDKException, BitrixValidationError
+from .error import BitrixResponseJSONDecodeError, BitrixSDKException, BitrixValidationError
 from .requests import BitrixAPIRequest
 from .responses import BitrixAPIBatchResponse, BitrixAPIBatchResult, BitrixTimeResponse, keyed
 from .transport import CallOptions
@@ -60,8 +60,11 @@ def send_batch(
     envelope = credentials.call("batch", {"halt": 1 if halt else 0, "cmd": dict(commands)}, options=options)
     body = envelope.get("result")
     if not isinstance(body, Mapping):
-        body = {}
-    return RawBatch(
+        raise BitrixResponseJSONDecodeError(
+            f"batch: the answer's result is {type(body).__name__}, not the map of command sections; "
+            "the portal or a proxy answered something that is not a Bitrix24 batch result"
+        )
+    raw = RawBatch(
         result=keyed(body.get("result")),
         result_error=keyed(body.get("result_error")),
         result_total=keyed(body.get("result_total")),
@@ -69,6 +72,21 @@ def send_batch(
         result_time=keyed(body.get("result_time")),
         time=BitrixTimeResponse.from_dict(envelope.get("time")),
     )
+    if not halt:
+        _check_every_command_answered(commands, raw)
+    return raw
+
+
+def _check_every_command_answered(commands: Mapping[str, str], raw: RawBatch) -> None:
+    """Without halt the portal runs every command: one with neither a result nor an error means the
+    answer is incomplete, and passing it on would lose that command's outcome without a word."""
+    missing = [key for key in commands if str(key) not in raw.result and str(key) not in raw.result_error]
+    if missing:
+        shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+        raise BitrixResponseJSONDecodeError(
+            f"batch: {len(missing)} of {len(commands)} commands have neither a result nor an error "
+            f"({shown}): the answer is incomplete"
+        )
 
 
 def _entries(methods: Methods) -> tuple[list[tuple[Any, BitrixAPIRequest]], bool]:

@@ -133,3 +133,23 @@ def test_token_endpoint_answer_without_a_token_pair_raises(
 def test_bad_app_arguments_are_validation_errors(args: tuple[object, ...], fragment: str) -> None:
     with pytest.raises(BitrixValidationError, match=fragment):
         BitrixApp(*args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b'{"result": [], "time": {}}', "not the map of command sections"),
+        (b'{"result": "ok", "time": {}}', "not the map of command sections"),
+        # without halt every command runs: "b" answered neither a result nor an error
+        (b'{"result": {"result": {"a": 1}, "result_error": []}, "time": {}}', "1 of 2 commands"),
+    ],
+)
+def test_malformed_batch_answers_raise(
+    config: Config, replay: tuple[_Replay, str], body: bytes, fragment: str
+) -> None:
+    state, url = replay
+    state.body = body
+    client = _client(url)
+    batch = client.call_batch({"a": client.crm.deal.get(bitrix_id=1), "b": client.crm.deal.get(bitrix_id=2)})
+    with pytest.raises(BitrixResponseJSONDecodeError, match=fragment):
+        batch.call()
