@@ -24,6 +24,7 @@ from bitrix24_core import (
     entity,
 )
 from bitrix24_core.error import BitrixAPIMethodNotFound
+from bitrix24_core.lists import rows_of
 from bitrix24_core.responses import command_error
 
 from . import directory_fields
@@ -248,6 +249,5 @@ def _entity(spec: StreamSpec) -> Entity:
 
 
 def _rows(result: Any, ent: Entity) -> list[dict[str, Any]]:
-    if ent.list_wrapper and isinstance(result, Mapping):
-        result = result.get(ent.list_wrapper, [])
-    return list(result or [])
+    # The core's unwrapping raises on an answer that is not a page, instead of reading it as empty.
+    return rows_of(ent, result, ent.wire_method("list"))
