@@ -172,9 +172,8 @@ def sync_section(
 
     refs = {e: reference(sb.portal, e, SELECT_ALL).as_dict() for e in entities}
     size = sum(r["count"] for r in refs.values())
-    section = Section(
-        f"Full sync of {', '.join(STREAMS[e] for e in entities)} ({size:,} records)", speed, size
-    )
+    names = ", ".join(STREAMS[e] for e in entities)
+    section = Section(f"Full sync of {names} ({size:,} records)", speed, size, targeted=False)
     ideal = {e: math.ceil(refs[e]["count"] / PAGE) * page_cost(sb, e) for e in entities}
     section.ideal_s = sum(ideal.values())
     section.bound_s = max(ideal.values()) / BUDGET_SHARE  # budgets are per method: streams overlap
