@@ -98,6 +98,15 @@ def advance_cursor(state: dict[str, Any], reader: str, last_id: int) -> None:
         resume.setdefault("cursors", {})[reader] = last_id
 
 
+def replace_cursor(state: dict[str, Any], old: str, new: dict[str, int]) -> None:
+    """Replace one reader's range by the ranges it was cut into (the same IDs, the same progress)."""
+    resume = state.get(RESUME)
+    if isinstance(resume, dict):
+        cursors = resume.setdefault("cursors", {})
+        cursors.pop(old, None)
+        cursors.update(new)
+
+
 def finish_read(
     state: dict[str, Any], progress: ReadProgress, *, replication_key: str, lookback: dt.timedelta
 ) -> str:

@@ -192,23 +192,32 @@ class Portal:
         since: dt.datetime | None,
         readers: list[Reader],
         ahead_pages: int = PREFETCH_PAGES,
+        split: int = 0,
     ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """(reader key, rows of one command) in ascending ID order per reader, through the core's
-        fast strategy (start=-1, ID cursor chained in batches), `ahead_pages` read ahead."""
+        """(range key, rows of one command) in ascending ID order per range, through the core's fast
+        strategy (start=-1, ID cursor chained in batches), `ahead_pages` read ahead. With `split` the
+        one reader's span is split by the core among `split` readers (keys are the core's ranges);
+        otherwise each reader's remaining range is read by its own chain (keys are the readers')."""
         ent = _entity(spec)
         filt: dict[str, Any] = {}
         if since is not None and spec.replication_key:
             filt[f">={spec.replication_key}"] = portal_filter_text(since, self._offset())
-        params = {**self._list_params(spec), "select": select, "filter": filt, "order": {spec.key: "ASC"}}
-        request = BitrixAPIRequest(self.credentials, str(ent.list_wire_method), params, options=self.options)
         todo = [r for r in readers if not r.done]
         if not todo:
             return
+        if split:
+            (whole,) = todo
+            filt[f">={spec.key}"], filt[f"<={spec.key}"] = whole.remaining
+        params = {**self._list_params(spec), "select": select, "filter": filt, "order": {spec.key: "ASC"}}
+        request = BitrixAPIRequest(self.credentials, str(ent.list_wire_method), params, options=self.options)
         keys = {r.remaining: r.key for r in todo}
-        fast = request.as_list_fast(id_ranges=list(keys), parallel=len(todo))
+        if split:
+            fast = request.as_list_fast(parallel=split)
+        else:
+            fast = request.as_list_fast(id_ranges=list(keys), parallel=len(todo))
         with reporting(self.auth, f"reading {spec.name}", ent.scope):
             for id_range, rows in prefetch(fast.pages(), ahead_pages, f"tap-bitrix24-{spec.name}"):
-                yield keys[(int(id_range[0]), int(id_range[1]))] if id_range else todo[0].key, list(rows)
+                yield _range_key(id_range, keys, todo[0].key, bool(split)), list(rows)
 
     def read_directory(self, spec: StreamSpec) -> Iterator[dict[str, Any]]:
         ent = _entity(spec)
@@ -229,6 +238,13 @@ class Portal:
                 yield from request.as_list_fast()
             else:
                 yield from request.as_list()
+
+
+def _range_key(id_range: Any, keys: dict[tuple[int, int], str], only: str, split: bool) -> str:
+    if id_range is None:
+        return only
+    bounds = (int(id_range[0]), int(id_range[1]))
+    return f"{bounds[0]}:{bounds[1]}" if split else keys[bounds]
 
 
 def _typed_fields(spec: StreamSpec, result: Any) -> dict[str, Any]:

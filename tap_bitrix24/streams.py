@@ -24,7 +24,7 @@ from . import batches, bookmarks
 from .batches import parquet_batches
 from .portal import PREFETCH_PAGES
 from .read_ahead import Page, ReadAhead
-from .readers import Reader, plan_readers
+from .readers import Reader, claim_range, plan_readers
 from .records import RecordConverter, ValueConversionError
 from .stream_specs import StreamSpec
 
@@ -45,6 +45,7 @@ class ReadPlan:
     since: dt.datetime | None
     readers: tuple[Reader, ...]
     select: tuple[str, ...]
+    split: int = 0  # a fresh read: the core splits the one reader's span among this many readers
 
 
 class BitrixStream(Stream):
@@ -200,6 +201,7 @@ class EntityStream(BitrixStream):
         super().__init__(tap, spec, schema)
         self._progress: bookmarks.ReadProgress | None = None
         self._reader_of_last: str | None = None
+        self._claimed: dict[str, str] = {}  # a split read: the core's range -> its key in the state
 
     def get_records(self, context: types.Context | None) -> Iterable[dict[str, Any]]:
         with self._stopping_read_ahead_on_failure():
@@ -229,7 +231,8 @@ class EntityStream(BitrixStream):
             progress.cursors.setdefault(reader.key, reader.after)
             bookmarks.advance_cursor(state, reader.key, progress.cursors[reader.key])
         pages = ahead.spool.pages() if ahead is not None else self._pages(plan)
-        yield from self._read(pages)
+        self._claimed = {}
+        yield from self._read(pages, state if plan.split else None)
         if self._incremental:
             bookmark = bookmarks.finish_read(
                 state,
@@ -258,12 +261,18 @@ class EntityStream(BitrixStream):
                 since=None, read_started=bookmarks.to_utc_text(probe.portal_now)
             )
         since = bookmarks.parse_instant(progress.since) if progress.since else None
-        readers = plan_readers(progress.cursors, probe.max_id, int(self.config.get("parallelism", 1)))
-        return ReadPlan(probe, progress, since, tuple(readers), tuple(self.selected_fields()))
+        parallelism = int(self.config.get("parallelism", 1))
+        select = tuple(self.selected_fields())
+        if not progress.cursors and probe.max_id is not None and parallelism > 1:
+            # A fresh parallel read: the core's own split packs the ranges' tails into shared batches.
+            whole = (Reader(0, probe.max_id, -1),)
+            return ReadPlan(probe, progress, since, whole, select, split=parallelism)
+        readers = plan_readers(progress.cursors, probe.max_id, parallelism)
+        return ReadPlan(probe, progress, since, tuple(readers), select)
 
     def _pages(self, plan: ReadPlan, ahead_pages: int = PREFETCH_PAGES) -> Iterator[Page]:
         return self.portal.read_by_id(
-            self.spec, list(plan.select), plan.since, list(plan.readers), ahead_pages
+            self.spec, list(plan.select), plan.since, list(plan.readers), ahead_pages, plan.split
         )
 
     def read_ahead_start(self) -> Callable[[], tuple[ReadPlan, Iterator[Page]]]:
@@ -277,14 +286,29 @@ class EntityStream(BitrixStream):
 
         return start
 
-    def _read(self, pages: Iterable[Page]) -> Iterable[dict[str, Any]]:
+    def _read(self, pages: Iterable[Page], split_state: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        """`split_state`: the state of a split read, where each range the core announces is claimed."""
         meter = _Meter(self, self.portal.request_count())
-        for reader_key, records in pages:
+        for key, records in pages:
+            reader_key = key if split_state is None else self._claim(split_state, key)
             for record in records:
                 self._reader_of_last = reader_key
                 yield record
             meter.batch(len(records))
         meter.done()
+
+    def _claim(self, state: dict[str, Any], label: str) -> str:
+        """The state key of the core's range `label`, cut out of the state's ranges on first sight
+        (the same IDs, nothing read yet: no record is covered that was not written)."""
+        key = self._claimed.get(label)
+        if key is None and self._progress is not None:
+            low, _, high = label.partition(":")
+            claim = claim_range(self._progress.cursors, int(low), int(high), opening=not self._claimed)
+            del self._progress.cursors[claim.old]
+            self._progress.cursors.update(claim.new)
+            bookmarks.replace_cursor(state, claim.old, claim.new)
+            key = self._claimed[label] = claim.key
+        return key or label
 
     def _increment_stream_state(
         self, latest_record: types.Record, *, context: types.Context | None = None
