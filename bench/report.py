@@ -232,8 +232,7 @@ WHY = {
         "stays under the budget needs only its server time; see the realism check"
     ),
     "≥ 2,400 rows/request": (
-        "the tap passes its own ID ranges and each ends with a part-filled batch; the core's own split "
-        "meets the target (docs/requests/benchmarks.md)"
+        "the tap plans its own ID ranges: one request more than the core's own split needs (docs/requests)"
     ),
     "peak memory": "BATCH mode builds parquet files in memory on top of the readers' buffers (docs/requests)",
     "virtual wall ≤ 1.1": "client CPU time × F exceeds the server's (see 'What the speed factor does')",

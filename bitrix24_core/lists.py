@@ -766,9 +766,9 @@ _Put = Callable[[Any], bool]
 def _run_tasks(tasks: list[Callable[[_Put], None]], parallel: int) -> Iterator[Any]:
     """Run the tasks on up to ``parallel`` threads; each hands items over through a bounded queue by
     ``put`` (False once the consumer has stopped); any error raises here and stops the other tasks."""
-    # Room for one batch of pages per reader, so a reader sends its next batch while the caller
-    # still works through the last one (memory: at most parallel x 2,500 rows).
-    items: queue.Queue[Any] = queue.Queue(maxsize=MAX_COMMANDS * parallel)
+    # Small on purpose: each waiting reader already holds one decoded batch (2,500 rows); a deeper
+    # queue would let every reader fetch a second one and double the peak memory.
+    items: queue.Queue[Any] = queue.Queue(maxsize=2 * parallel)
     stop = threading.Event()
     todo: queue.Queue[Callable[[_Put], None]] = queue.Queue()
     for task in tasks:
