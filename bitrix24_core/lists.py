@@ -29,6 +29,8 @@ concurrently by K threads, each chaining full batches while it has 50 pages left
 are packed together, several chains per batch, so no range ends with its own part-empty request. Rows
 arrive per range (ordered inside a range, interleaved between ranges). Given ``id_ranges`` (the tap's
 per-reader cursors) are each read by their own chain. A bounded queue keeps memory flat.
+``SplitRead`` is that split read telling what its opening batch learnt (the portal's time, the far-end
+ID), so a caller needs no probe of its own.
 """
 
 from __future__ import annotations
@@ -606,7 +608,10 @@ def _chained(
     return commands
 
 
-def _open_wide(plan: _Plan) -> tuple[int | None, list[list[Any]], bool]:
+_Opened = Callable[[BitrixTimeResponse, "int | None"], None]
+
+
+def _open_wide(plan: _Plan, opened: _Opened | None = None) -> tuple[int | None, list[list[Any]], bool]:
     """The opening batch: an ID-only probe of the far end and 49 chained pages from the near end (their
     far bound is the user's, if any, as the probe's answer comes in the same batch).
     Returns (the far end's ID or None, the pages read, whether the read is complete). A page refused with
@@ -618,6 +623,8 @@ def _open_wide(plan: _Plan) -> tuple[int | None, list[list[Any]], bool]:
     raw = send_batch(plan.request.credentials, commands, halt=True, options=plan.request.options)
     probe = _command_rows(plan.entity, raw, "probe")
     end = _row_id(plan.entity, probe[0]) if probe else None
+    if opened is not None:
+        opened(raw.time, end)
     pages: list[list[Any]] = []
     for k in range(OPEN_PAGES):
         try:
@@ -634,13 +641,13 @@ def _open_wide(plan: _Plan) -> tuple[int | None, list[list[Any]], bool]:
     return end, pages, False
 
 
-def _split_read(plan: _Plan, parallel: int) -> Iterator[RangeRows]:
+def _split_read(plan: _Plan, parallel: int, opened: _Opened | None = None) -> Iterator[RangeRows]:
     """The opening batch, then what is left split into at most K ranges (no more than there are full
     batches to fill): each range chains full batches on its own thread while it has 50 pages left, then
     the ranges' tails are packed into shared batches, several chains per batch, so each range does not
     end with its own part-empty request."""
     desc = plan.descending
-    end, pages, finished = _resumable(plan, lambda: _open_wide(plan))
+    end, pages, finished = _resumable(plan, lambda: _open_wide(plan, opened))
     if not pages:
         return
     first, last = _row_id(plan.entity, pages[0][0]), _row_id(plan.entity, pages[-1][-1])
@@ -757,6 +764,32 @@ def _stalled(plan: _Plan, rng: _Range, refused: BitrixAPIOperationTimeLimit | No
         )
 
 
+class SplitRead:
+    """``as_list_fast(parallel=K).pages()`` that also tells what its opening batch learnt: iterating
+    yields the same (range, rows) items; before the first is yielded (or, on an empty list, before the
+    iteration ends) ``time`` holds the opening batch's time block (the portal's clock at the start of
+    the read) and ``far_end`` the far-end ID its probe found (None: nothing matched). So a caller needs
+    no probe of its own. Each iteration sends the read again and sets both anew."""
+
+    def __init__(self, request: BitrixAPIRequest, *, parallel: int, descending: bool = False) -> None:
+        if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+            raise BitrixValidationError(f"parallel must be a positive int, got {parallel!r}")
+        if not _entity_of(request).fast_list:
+            raise BitrixValidationError(f"{request.method} has no ID cursor: it cannot be split")
+        self.request = request
+        self.parallel = parallel
+        self.descending = descending
+        self.time: BitrixTimeResponse | None = None
+        self.far_end: int | None = None
+
+    def _opened(self, time: BitrixTimeResponse, far_end: int | None) -> None:
+        self.time, self.far_end = time, far_end
+
+    def __iter__(self) -> Iterator[RangeRows]:
+        self.time, self.far_end = None, None
+        return _split_read(_plan(self.request, self.descending), self.parallel, self._opened)
+
+
 # --- threads ------------------------------------------------------------------------------------
 
 _DONE = object()
@@ -823,6 +856,7 @@ __all__ = [
     "BitrixListError",
     "IdRange",
     "RangeRows",
+    "SplitRead",
     "iter_fast",
     "iter_list",
     "iter_ranges",

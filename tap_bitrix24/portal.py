@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pendulum
 
@@ -24,8 +24,8 @@ from bitrix24_core import (
     entity,
 )
 from bitrix24_core.error import BitrixAPIMethodNotFound
-from bitrix24_core.lists import rows_of
-from bitrix24_core.responses import command_error
+from bitrix24_core.lists import SplitRead, rows_of
+from bitrix24_core.responses import BitrixTimeResponse, command_error
 
 from . import directory_fields
 from .bookmarks import portal_filter_text
@@ -52,6 +52,7 @@ ENTITY_PATHS = {
 # Pages (commands of up to 50 rows) read ahead of the writer: one chained batch and more, so the portal
 # answers the next batch while the tap writes this one; at most 3,000 raw rows (~30 MB) held.
 PREFETCH_PAGES = 60
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -118,12 +119,17 @@ class Portal:
     @staticmethod
     def portal_time(response: BitrixAPIResponse[Any]) -> dt.datetime:
         """The portal's clock at the start of this call (time.date_start; time.start as a fallback)."""
-        if response.time.date_start:
-            moment = pendulum.parse(response.time.date_start)
+        return Portal.clock_of(response.time)
+
+    @staticmethod
+    def clock_of(time: BitrixTimeResponse | None) -> dt.datetime:
+        """The portal's clock in one answer's time block (date_start; start as a fallback)."""
+        if time is not None and time.date_start:
+            moment = pendulum.parse(time.date_start)
             if isinstance(moment, dt.datetime):
                 return moment
-        if response.time.start is not None:
-            return dt.datetime.fromtimestamp(response.time.start, dt.timezone.utc)
+        if time is not None and time.start is not None:
+            return dt.datetime.fromtimestamp(time.start, dt.timezone.utc)
         raise SettingError("The portal's answer carries no time block: is this a Bitrix24 portal?")
 
     # ---- metadata --------------------------------------------------------------------------
@@ -219,6 +225,51 @@ class Portal:
             for id_range, rows in prefetch(fast.pages(), ahead_pages, f"tap-bitrix24-{spec.name}"):
                 yield _range_key(id_range, keys, todo[0].key, bool(split)), list(rows)
 
+    def knows_timezone(self) -> bool:
+        return self._tz is not None
+
+    def read_split(
+        self,
+        spec: StreamSpec,
+        select: list[str],
+        since: dt.datetime | None,
+        split: int,
+        ahead_pages: int = PREFETCH_PAGES,
+    ) -> tuple[Probe, Iterator[tuple[str, list[dict[str, Any]]]]]:
+        """A fresh read of every ID from 0 split by the core among `split` readers, with no probe of
+        its own: the core's opening batch (sent here, before returning) gives the portal time the read
+        starts at and the largest ID. Returns that Probe and the pages (keys are the core's ranges)."""
+        ent = _entity(spec)
+        filt: dict[str, Any] = {f">={spec.key}": 0}
+        if since is not None and spec.replication_key:
+            filt[f">={spec.replication_key}"] = portal_filter_text(since, self._offset())
+        params = {**self._list_params(spec), "select": select, "filter": filt, "order": {spec.key: "ASC"}}
+        request = BitrixAPIRequest(self.credentials, str(ent.list_wire_method), params, options=self.options)
+        read = SplitRead(request, parallel=split)
+        pages = prefetch(iter(read), ahead_pages, f"tap-bitrix24-{spec.name}")
+        with reporting(self.auth, f"reading {spec.name}", ent.scope):
+            first = next(pages, None)
+        if read.time is None:
+            raise SettingError(f"The portal sent no answer to the opening read of {spec.name}.")
+        self._learn_timezone(read.time.date_start)
+        # The opening's own range may reach past the probe's far end (IDs created between the two).
+        top = read.far_end if first is None or first[0] is None else max(first[0][1], read.far_end or 0)
+        probe = Probe(portal_now=self.clock_of(read.time), max_id=top)
+        return probe, self._split_pages(ent, spec, first, pages)
+
+    def _split_pages(
+        self,
+        ent: Entity,
+        spec: StreamSpec,
+        first: tuple[Any, list[Any]] | None,
+        pages: Iterator[tuple[Any, list[Any]]],
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        if first is None:
+            return
+        with reporting(self.auth, f"reading {spec.name}", ent.scope):
+            for id_range, rows in _chain_first(first, pages):
+                yield _range_key(id_range, {}, "", True), list(rows)
+
     def read_directory(self, spec: StreamSpec) -> Iterator[dict[str, Any]]:
         ent = _entity(spec)
         params: dict[str, Any] = dict(self._list_params(spec))
@@ -238,6 +289,11 @@ class Portal:
                 yield from request.as_list_fast()
             else:
                 yield from request.as_list()
+
+
+def _chain_first(first: T, rest: Iterator[T]) -> Iterator[T]:
+    yield first
+    yield from rest
 
 
 def _range_key(id_range: Any, keys: dict[tuple[int, int], str], only: str, split: bool) -> str:

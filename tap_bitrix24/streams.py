@@ -22,7 +22,7 @@ from singer_sdk.streams import Stream
 
 from . import batches, bookmarks
 from .batches import parquet_batches
-from .portal import PREFETCH_PAGES
+from .portal import PREFETCH_PAGES, Probe
 from .read_ahead import Page, ReadAhead
 from .readers import Reader, claim_range, plan_readers
 from .records import RecordConverter, ValueConversionError
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers import types
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 
-    from .portal import Portal, Probe
+    from .portal import Portal
     from .tap import TapBitrix24
 
 
@@ -212,12 +212,17 @@ class EntityStream(BitrixStream):
         self._tap.start_read_ahead(self)  # type: ignore[attr-defined]
         ahead: ReadAhead | None = self._tap.take_read_ahead(self.name)  # type: ignore[attr-defined]
         planned: ReadPlan | None = ahead.plan() if ahead is not None else None
-        probe = planned.probe if planned is not None else self.portal.probe(self.spec)
-        plan = self._plan(state, probe)
-        if ahead is not None and plan != planned:  # never expected: the state changed meanwhile
-            self.logger.warning("Stream %s: read-ahead planned another read; reading again", self.name)
-            ahead.discard()
-            ahead = None
+        pages: Iterable[Page]
+        if ahead is not None and planned is not None:
+            plan = self._plan(state, planned.probe)
+            if plan != planned:  # never expected: the state changed meanwhile
+                self.logger.warning("Stream %s: read-ahead planned another read; reading again", self.name)
+                ahead.discard()
+                ahead = None
+            pages = ahead.spool.pages() if ahead is not None else self._pages(plan)
+        else:
+            plan, pages = self._open(state)
+        probe = plan.probe
         progress = self._progress = plan.progress
         self.logger.info(
             "Stream %s: reading %s (portal time %s, max ID %s%s)",
@@ -230,7 +235,6 @@ class EntityStream(BitrixStream):
         for reader in plan.readers:
             progress.cursors.setdefault(reader.key, reader.after)
             bookmarks.advance_cursor(state, reader.key, progress.cursors[reader.key])
-        pages = ahead.spool.pages() if ahead is not None else self._pages(plan)
         self._claimed = {}
         yield from self._read(pages, state if plan.split else None)
         if self._incremental:
@@ -270,6 +274,26 @@ class EntityStream(BitrixStream):
         readers = plan_readers(progress.cursors, probe.max_id, parallelism)
         return ReadPlan(probe, progress, since, tuple(readers), select)
 
+    def _open(
+        self, state: dict[str, Any], ahead_pages: int = PREFETCH_PAGES
+    ) -> tuple[ReadPlan, Iterator[Page]]:
+        """Plan the read of `state` and start it. A fresh split read needs no probe: the core's opening
+        batch gives the portal time the read starts at and the largest ID (see Portal.read_split)."""
+        # What the plan would be, made on a copy with a stand-in probe: only its split and since count.
+        draft = self._plan(copy.deepcopy(state), Probe(portal_now=utc_now(), max_id=1))
+        # Before any answer the portal's offset is unknown, so a date filter waits for the probe's.
+        if not draft.split or (draft.since is not None and not self.portal.knows_timezone()):
+            plan = self._plan(state, self.portal.probe(self.spec))
+            return plan, self._pages(plan, ahead_pages)
+        probe, pages = self.portal.read_split(
+            self.spec, list(draft.select), draft.since, draft.split, ahead_pages
+        )
+        plan = self._plan(state, probe)
+        if plan.since != draft.since or plan.split not in (0, draft.split):
+            getattr(pages, "close", lambda: None)()  # stops the read's threads
+            raise RuntimeError(f"Stream {self.name}: the read was planned twice differently")
+        return plan, pages
+
     def _pages(self, plan: ReadPlan, ahead_pages: int = PREFETCH_PAGES) -> Iterator[Page]:
         return self.portal.read_by_id(
             self.spec, list(plan.select), plan.since, list(plan.readers), ahead_pages, plan.split
@@ -281,8 +305,7 @@ class EntityStream(BitrixStream):
         self.selected_fields()  # the selection mask, resolved here rather than in the thread
 
         def start() -> tuple[ReadPlan, Iterator[Page]]:
-            plan = self._plan(state, self.portal.probe(self.spec))
-            return plan, self._pages(plan, ahead_pages=2)  # the spool drains it at once
+            return self._open(state, ahead_pages=2)  # the spool drains it at once
 
         return start
 

@@ -13,7 +13,7 @@ from api_plane_support import SPEED, ids, make_client, stored_ids
 
 from bitrix24_core import BitrixApp, BitrixToken, Client
 from bitrix24_core.error import BitrixAPIError, BitrixAPIOperationTimeLimit, BitrixValidationError
-from bitrix24_core.lists import split_range
+from bitrix24_core.lists import SplitRead, split_range
 from bitrix24_sandbox import Sandbox
 
 SEED = {"deals": 6000, "users": 120, "departments": 60, "items": 400}
@@ -255,6 +255,37 @@ def test_parallel_small_read_fills_its_batches(
     rows = list(client.crm.deal.list(select=["ID"]).as_list_fast(descending=descending, parallel=3).result)
     assert sorted(ids(rows)) == deal_ids and len(rows) == len(deal_ids)
     assert requests_made(sb) == 3
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_split_read_tells_its_opening_time_and_far_end(
+    sb: Sandbox, client: Client, deal_ids: list[int], descending: bool
+) -> None:
+    """SplitRead: the same pages as ``pages()``, plus the opening batch's time block and far-end ID, set
+    before the first page arrives, with no request of their own."""
+    read = SplitRead(client.crm.deal.list(select=["ID"]), parallel=3, descending=descending)
+    assert read.time is None and read.far_end is None
+    pages = iter(read)
+    first_range, first = next(pages)
+    assert requests_made(sb) == 1
+    assert read.far_end == (deal_ids[0] if descending else deal_ids[-1])
+    assert read.time is not None and read.time.date_start and read.time.start
+    got = ids(first) + [i for _, page in pages for i in ids(page)]
+    assert sorted(got) == deal_ids and len(got) == len(deal_ids) and first_range is not None
+    assert requests_made(sb) == 3  # as many as as_list_fast(parallel=3): nothing added
+
+
+def test_split_read_of_nothing_still_tells_the_time(sb: Sandbox, client: Client, deal_ids: list[int]) -> None:
+    read = SplitRead(client.crm.deal.list(filter={">ID": deal_ids[-1]}), parallel=2)
+    assert list(read) == [] and read.far_end is None
+    assert read.time is not None and read.time.date_start and requests_made(sb) == 1
+
+
+def test_split_read_rejects_what_cannot_split(client: Client) -> None:
+    with pytest.raises(BitrixValidationError):
+        SplitRead(client.crm.deal.list(), parallel=0)
+    with pytest.raises(BitrixValidationError):
+        SplitRead(client.department.get(), parallel=2)
 
 
 def test_parallel_with_given_ranges_and_filter(client: Client, deal_ids: list[int]) -> None:
