@@ -23,3 +23,8 @@ def stored_ids(sb: Sandbox, table: str, where: str = "1", params: list[Any] | No
 
 def ids(rows: Any, key: str = "ID") -> list[int]:
     return [int(row[key]) for row in rows]
+
+
+def requests_made(sb: Sandbox) -> int:
+    """HTTP requests the portal has counted since its counters were last reset."""
+    return int(sb.counters()["requests"])

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from api_plane_support import SPEED, ids, make_client, stored_ids
+from api_plane_support import SPEED, ids, make_client, requests_made, stored_ids
 
 from bitrix24_core import BitrixTimeResponse, Client
 from bitrix24_core.batch import incomplete
@@ -32,10 +32,6 @@ def sandbox_fixture() -> Iterator[Sandbox]:
 def client_fixture(sb: Sandbox) -> Client:
     sb.reset_counters()
     return make_client(sb)
-
-
-def requests_made(sb: Sandbox) -> int:
-    return int(sb.counters()["requests"])
 
 
 def test_dict_batch_keyed_like_the_input(sb: Sandbox, client: Client) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from api_plane_support import SPEED, make_client, stored_ids
+from api_plane_support import SPEED, make_client, requests_made, stored_ids
 
 from bitrix24_core import BitrixWebhook, Client, entities
 from bitrix24_core.error import (
@@ -33,10 +33,6 @@ def sandbox_fixture() -> Iterator[Sandbox]:
 def client_fixture(sb: Sandbox) -> Client:
     sb.reset_counters()
     return make_client(sb)
-
-
-def requests_made(sb: Sandbox) -> int:
-    return int(sb.counters()["requests"])
 
 
 def test_building_sends_nothing(sb: Sandbox, client: Client) -> None:

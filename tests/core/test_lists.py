@@ -9,7 +9,7 @@ from array import array
 from collections.abc import Iterator
 
 import pytest
-from api_plane_support import SPEED, ids, make_client, stored_ids
+from api_plane_support import SPEED, ids, make_client, requests_made, stored_ids
 
 from bitrix24_core import BitrixApp, BitrixToken, Client
 from bitrix24_core.error import BitrixAPIError, BitrixAPIOperationTimeLimit, BitrixValidationError
@@ -36,10 +36,6 @@ def deal_ids_fixture(sb: Sandbox) -> list[int]:
     found = stored_ids(sb, "deal")
     assert len(found) == SEED["deals"] and found[-1] > len(found)  # sparse IDs, as on a real portal
     return found
-
-
-def requests_made(sb: Sandbox) -> int:
-    return int(sb.counters()["requests"])
 
 
 # --- as_list --------------------------------------------------------------------------------------

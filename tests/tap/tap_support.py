@@ -137,3 +137,17 @@ def portal_ids(sb: Sandbox, method: str = "crm.deal.list", key: str = "ID", **pa
         ids.extend(int(r[key]) for r in rows)
         if len(rows) < 50:
             return ids
+
+
+def oauth_config(sb: Sandbox, token_file: Any) -> dict[str, Any]:
+    """Tap settings for the sandbox's OAuth app, keeping the rotated refresh token in ``token_file``."""
+    oauth = sb.oauth
+    return {
+        "domain": sb.base_url,
+        "client_id": oauth.client_id,
+        "client_secret": oauth.client_secret,
+        "refresh_token": oauth.refresh_token,
+        "refresh_token_file": str(token_file),
+        "oauth_server": oauth.server,
+        "time_scale": SPEED,
+    }

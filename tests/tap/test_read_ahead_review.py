@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
 import pytest
-from tap_support import SPEED, Run, _Capture, discover, portal_ids, run_tap, select, tap_config
+from tap_support import SPEED, Run, _Capture, discover, oauth_config, portal_ids, run_tap, select, tap_config
 
 from bitrix24_core.error import BitrixAPIError
 from bitrix24_sandbox import Sandbox
@@ -32,17 +32,8 @@ def test_oauth_run_with_streams_read_ahead_renews_the_token_once(tmp_path: Path)
     """Background reads start with the first stream: they must share one renewal, or the rotated
     refresh token kills all but the first of them."""
     with Sandbox(seed={s: 60 for s in STREAMS}, speed=SPEED) as sb:
-        oauth = sb.oauth
         token_file = tmp_path / "refresh_token"
-        config = {
-            "domain": sb.base_url,
-            "client_id": oauth.client_id,
-            "client_secret": oauth.client_secret,
-            "refresh_token": oauth.refresh_token,
-            "refresh_token_file": str(token_file),
-            "oauth_server": oauth.server,
-            "time_scale": SPEED,
-        }
+        config = oauth_config(sb, token_file)
         catalog = select(discover(config), STREAMS)
         after_discovery = token_file.read_text()
         for _ in range(3):

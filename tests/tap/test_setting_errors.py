@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from tap_support import SPEED, discover, run_tap, select, tap_config
+from tap_support import SPEED, discover, oauth_config, run_tap, select, tap_config
 
 from bitrix24_sandbox import Sandbox
 from tap_bitrix24.errors import SettingError
@@ -81,20 +81,11 @@ def test_oauth_bad_refresh_token_names_refresh_token() -> None:
 
 def test_oauth_reads_and_keeps_the_rotated_refresh_token(tmp_path: Path) -> None:
     with Sandbox(seed={"deals": 30}, speed=SPEED) as sb:
-        oauth = sb.oauth
         token_file = tmp_path / "refresh_token"
-        config = {
-            "domain": sb.base_url,
-            "client_id": oauth.client_id,
-            "client_secret": oauth.client_secret,
-            "refresh_token": oauth.refresh_token,
-            "refresh_token_file": str(token_file),
-            "oauth_server": oauth.server,
-            "time_scale": SPEED,
-        }
+        config = oauth_config(sb, token_file)
         catalog = select(discover(config), ["deals"])
         first_rotation = token_file.read_text()
-        assert first_rotation and first_rotation != oauth.refresh_token
+        assert first_rotation and first_rotation != config["refresh_token"]
         run = run_tap(config, catalog=catalog)  # the used refresh token in config is dead now
         assert len(run.ids("deals")) == 30
         assert token_file.read_text() != first_rotation
